@@ -1,0 +1,11 @@
+.PHONY: run test setup lint bench
+run:
+	./dev run
+test:
+	./dev test
+setup:
+	./dev setup
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+bench:
+	.venv/bin/python benchmarks/auth.py

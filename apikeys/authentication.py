@@ -1,0 +1,165 @@
+"""Public API authentication by API key (K20-K23).
+
+The hot path is one parameterised SELECT through the connection's cursor (key joined to its owner,
+looked up by the unique digest index), no model instances: building an ORM query costs several
+times more than the query itself, and this runs on every API request.  Last-used is written at
+most once a minute per key (K15).
+"""
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.throttling import BaseThrottle
+
+from . import crypto
+from .models import APIKey
+from .services import api_key_touch
+
+
+class InvalidAPIKey(exceptions.AuthenticationFailed):
+    error_type = "invalid_api_key"
+    default_detail = "Invalid API key."
+
+
+class ExpiredAPIKey(exceptions.AuthenticationFailed):
+    error_type = "api_key_expired"
+    default_detail = "This API key has expired."
+
+
+class MissingAPIKey(exceptions.NotAuthenticated):
+    error_type = "missing_api_key"
+    default_detail = "Send your API key in the X-API-Key header."
+
+
+@dataclass(frozen=True, slots=True)
+class APIKeyOwner:
+    """The account behind a key, as much of it as views need to scope queries: its id.
+
+    Stands in for `request.user` so that no user row is loaded on the hot path.
+    """
+
+    id: int
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+@dataclass(frozen=True, slots=True)
+class APIKeyPrincipal:
+    """The authenticated key (`request.auth`): what it may do and when it stops working."""
+
+    key_id: int
+    owner_id: int
+    scopes: frozenset[str]
+    expires_at: datetime | None
+    rate_limit_id: str
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    # SQLite hands back naive UTC datetimes from a raw cursor; PostgreSQL aware ones.
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _client_ip(request) -> str | None:
+    # DRF's ident honours the NUM_PROXIES setting for deployments behind a load balancer.
+    ident = BaseThrottle().get_ident(request)
+    try:
+        return str(ipaddress.ip_address(ident.strip()))
+    except (ValueError, AttributeError):
+        return None
+
+
+_LOOKUP_SQL: str | None = None
+
+
+def _lookup_sql() -> str:
+    global _LOOKUP_SQL
+    if _LOOKUP_SQL is None:
+        qn = connection.ops.quote_name
+        owner_field = APIKey._meta.get_field("owner")
+        user_table = owner_field.related_model._meta.db_table
+        # Identifiers come from model metadata, the digest is a bound parameter.
+        _LOOKUP_SQL = (  # noqa: S608
+            f"SELECT k.{qn('id')}, k.{qn('owner_id')}, k.{qn('scopes')}, k.{qn('expires_at')}, "
+            f"k.{qn('revoked_at')}, k.{qn('last_used_at')}, u.{qn('is_active')} "
+            f"FROM {qn(APIKey._meta.db_table)} k "
+            f"INNER JOIN {qn(user_table)} u ON u.{qn('id')} = k.{qn('owner_id')} "
+            f"WHERE k.{qn('digest')} = %s"
+        )
+    return _LOOKUP_SQL
+
+
+def read_key(request) -> str | None:
+    """The key from `X-API-Key`, else from `Authorization: Bearer`; None when neither is sent."""
+    meta = request.META
+    key = meta.get("HTTP_X_API_KEY")
+    if key is None:
+        authorization = meta.get("HTTP_AUTHORIZATION", "")
+        scheme, _, credentials = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        key = credentials
+    key = key.strip()
+    return key or None
+
+
+class APIKeyAuthentication(BaseAuthentication):
+    """Authenticates `X-API-Key: <key>` (or `Authorization: Bearer <key>`).
+
+    Returns (APIKeyOwner, APIKeyPrincipal).  No header: None, so the permission answers 401
+    `missing_api_key`.  Malformed, unknown, revoked key or inactive owner: 401 `invalid_api_key`.
+    Expired key: 401 `api_key_expired`.
+    """
+
+    def authenticate(self, request):
+        key = read_key(request)
+        if key is None:
+            return None
+        # Typos and look-alikes fail the checksum here, before any database work.
+        if not crypto.is_well_formed(key, settings.API_KEY_PREFIX):
+            raise InvalidAPIKey("Malformed API key.")
+        key_digest = crypto.digest(key, settings.API_KEY_SECRET)
+        with connection.cursor() as cursor:
+            cursor.execute(_lookup_sql(), [key_digest])
+            row = cursor.fetchone()
+        if row is None:
+            raise InvalidAPIKey()
+        key_id, owner_id, scopes, expires_at, revoked_at, last_used_at, owner_active = row
+        if revoked_at is not None or not owner_active:
+            raise InvalidAPIKey()
+        now = timezone.now()
+        expires_at = _aware(expires_at)
+        if expires_at is not None and expires_at <= now:
+            raise ExpiredAPIKey(
+                f"This API key expired at {expires_at:%Y-%m-%dT%H:%M:%SZ}. "
+                "Create a new key in the dashboard."
+            )
+        api_key_touch(
+            key_id=key_id, ip=_client_ip(request), last_used_at=_aware(last_used_at), now=now
+        )
+        principal = APIKeyPrincipal(
+            key_id=key_id,
+            owner_id=owner_id,
+            scopes=frozenset(scopes.split()),
+            expires_at=expires_at,
+            rate_limit_id=key_digest[:16],
+        )
+        return APIKeyOwner(owner_id), principal
+
+    def authenticate_header(self, request) -> str:
+        return 'ApiKey realm="api", header="X-API-Key"'

@@ -1,0 +1,19 @@
+"""The create-key form of the dashboard (K5).  Rules live in services; this only parses input."""
+
+from django import forms
+
+from .models import Expiration
+from .scopes import SCOPES
+
+
+class APIKeyCreateForm(forms.Form):
+    name = forms.CharField(max_length=100, strip=True, label="Name")
+    scopes = forms.MultipleChoiceField(
+        choices=[(scope.name, scope.name) for scope in SCOPES],
+        widget=forms.CheckboxSelectMultiple,
+        label="Permissions",
+        error_messages={"required": "Choose at least one permission."},
+    )
+    expiration = forms.ChoiceField(
+        choices=Expiration.choices, initial=Expiration.DAYS_90, label="Expiration"
+    )

@@ -1,0 +1,103 @@
+"""API keys: stored as a keyed digest plus a display prefix, never as the key itself (K10)."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .scopes import SCOPES
+
+
+class Expiration(models.TextChoices):
+    """Expiration options offered at creation (K5); kept on the key so a rotation can reuse it."""
+
+    DAYS_30 = "30d", "30 days"
+    DAYS_90 = "90d", "90 days"
+    MONTHS_6 = "6m", "6 months"
+    YEAR_1 = "1y", "1 year"
+    NEVER = "never", "No expiration"
+
+
+class APIKeyQuerySet(models.QuerySet):
+    def active(self, now: datetime | None = None) -> "APIKeyQuerySet":
+        """Keys that authenticate: not revoked and not expired (the K7 count uses this)."""
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
+
+    def expired(self, now: datetime | None = None) -> "APIKeyQuerySet":
+        return self.filter(revoked_at__isnull=True, expires_at__lte=now or timezone.now())
+
+    def revoked(self) -> "APIKeyQuerySet":
+        return self.filter(revoked_at__isnull=False)
+
+    def not_revoked(self) -> "APIKeyQuerySet":
+        return self.filter(revoked_at__isnull=True)
+
+    def with_scope(self, scope: str) -> "APIKeyQuerySet":
+        """Keys granting `scope`.  Scopes are stored space-separated, so match whole tokens only."""
+        return self.filter(
+            Q(scopes=scope)
+            | Q(scopes__startswith=f"{scope} ")
+            | Q(scopes__endswith=f" {scope}")
+            | Q(scopes__contains=f" {scope} ")
+        )
+
+
+class APIKey(models.Model):
+    """One API key of one account, with its scopes, expiry and usage trail.
+
+    `scopes` is a space-separated list in canonical order (the OAuth convention): portable across
+    databases, cheap to split on the authentication hot path, and filterable with `with_scope()`.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100)
+    display_prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.CharField(max_length=200)
+    expiration = models.CharField(max_length=8, choices=Expiration.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = APIKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API key"
+        indexes = [models.Index(fields=["owner", "revoked_at"], name="apikey_owner_revoked_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(scopes=""), name="apikey_has_scope"),
+            models.CheckConstraint(condition=~Q(name=""), name="apikey_has_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.display_prefix}...)"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+
+SCOPE_CHOICES = [(scope.name, scope.name) for scope in SCOPES]

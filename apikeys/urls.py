@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "apikeys"
+
+urlpatterns = [
+    path("", views.APIKeyListView.as_view(), name="list"),
+    path("new/", views.APIKeyCreateView.as_view(), name="create"),
+    path("<int:pk>/revoke/", views.APIKeyRevokeView.as_view(), name="revoke"),
+]

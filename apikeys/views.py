@@ -1,0 +1,147 @@
+"""Dashboard pages for API keys (SPEC 2.2-2.5).
+
+Plain forms and pages that work without JavaScript (K8); static/js/dashboard.js turns the create,
+shown-once and revoke steps into dialogs.  The full key appears only in the response to the create
+POST, which is marked `no-store` so neither reload nor the back button can show it again (K6).
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.views import View
+from django.views.generic import FormView
+
+from . import selectors, services
+from .filters import SORT_FIELDS, parse_sort
+from .forms import APIKeyCreateForm
+from .scopes import scope_groups
+
+COLUMNS = [
+    ("name", "Name"),
+    ("key", "Key"),
+    ("permissions", "Permissions"),
+    ("last_used", "Last used"),
+    ("expires", "Expires"),
+    ("created", "Created"),
+]
+
+
+def _list_context(request, **extra) -> dict:
+    """Everything the API Keys page needs, in a constant number of queries (K14)."""
+    params = request.GET
+    sort = parse_sort(params.get("sort"))
+    search = params.get("search", "").strip()[:100]
+    keys = list(selectors.api_key_list(owner=request.user, params={"search": search, "sort": sort}))
+    active_count = selectors.api_key_active_count(owner=request.user)
+    limit = settings.API_KEY_MAX_ACTIVE_PER_ACCOUNT
+    columns = []
+    for column, label in COLUMNS:
+        current = sort.removeprefix("-") == column
+        next_sort = f"-{column}" if sort == column else column
+        columns.append(
+            {
+                "key": column,
+                "label": label,
+                "sort": next_sort,
+                "direction": ("descending" if sort.startswith("-") else "ascending")
+                if current
+                else "",
+            }
+        )
+    context = {
+        "keys": keys,
+        "search": search,
+        "sort": sort,
+        "columns": columns,
+        "sortable": SORT_FIELDS,
+        "active_count": active_count,
+        "key_limit": limit,
+        "limit_reached": active_count >= limit,
+        "scope_groups": scope_groups(),
+        "form": APIKeyCreateForm(),
+        "show_create": False,
+    }
+    context.update(extra)
+    return context
+
+
+class APIKeyListView(LoginRequiredMixin, View):
+    """The API Keys page: the table, the create dialog, the revoke dialogs."""
+
+    template_name = "apikeys/apikey_list.html"
+
+    def get(self, request):
+        return render(request, self.template_name, _list_context(request))
+
+
+class APIKeyCreateView(LoginRequiredMixin, FormView):
+    """GET: the create form on its own page (no JavaScript).  POST: create and show the key once."""
+
+    form_class = APIKeyCreateForm
+    template_name = "apikeys/apikey_create.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        active_count = selectors.api_key_active_count(owner=self.request.user)
+        context.update(
+            scope_groups=scope_groups(),
+            active_count=active_count,
+            key_limit=settings.API_KEY_MAX_ACTIVE_PER_ACCOUNT,
+            limit_reached=active_count >= settings.API_KEY_MAX_ACTIVE_PER_ACCOUNT,
+        )
+        return context
+
+    def form_valid(self, form):
+        try:
+            created = services.api_key_create(
+                owner=self.request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expiration=form.cleaned_data["expiration"],
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, field_errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, field_errors)
+            else:
+                form.add_error(None, error.messages)
+            return self.form_invalid(form)
+        response = render(
+            self.request,
+            "apikeys/apikey_list.html",
+            _list_context(self.request, created=created, created_key=created.key),
+        )
+        # K6: the key must not survive in any cache, so reload/back cannot bring it back.
+        add_never_cache_headers(response)
+        patch_cache_control(response, no_store=True)
+        return response
+
+    def form_invalid(self, form):
+        return render(
+            self.request,
+            "apikeys/apikey_list.html",
+            _list_context(self.request, form=form, show_create=True),
+            status=400,
+        )
+
+
+class APIKeyRevokeView(LoginRequiredMixin, View):
+    """GET: confirmation page naming the key.  POST: revoke it (K16-K19)."""
+
+    template_name = "apikeys/apikey_revoke.html"
+
+    def get(self, request, pk: int):
+        api_key = selectors.api_key_get_for_owner(owner=request.user, key_id=pk)
+        return render(request, self.template_name, {"api_key": api_key})
+
+    def post(self, request, pk: int):
+        api_key = selectors.api_key_get_for_owner(owner=request.user, key_id=pk)
+        services.api_key_revoke(api_key=api_key, revoked_by=request.user)
+        messages.success(
+            request, f"API key “{api_key.name}” ({api_key.display_prefix}...) was revoked."
+        )
+        return redirect(reverse("apikeys:list"))

@@ -1,0 +1,18 @@
+"""Test settings: fast password hashing, generous rate limits (rate-limit tests lower them)."""
+
+from .base import *  # noqa: F403
+from .base import os
+
+SECRET_KEY = "test-secret-key"
+API_KEY_SECRET = "test-api-key-secret"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+API_KEY_RATE_LIMIT = 10_000
+API_KEY_RATE_BURST = 10_000
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if "KEY_PREFIX" in CACHES["default"]:  # noqa: F405
+    # Parallel workers share one Redis; keep their counters apart.
+    CACHES["default"]["KEY_PREFIX"] += "-test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")  # noqa: F405

@@ -1,0 +1,23 @@
+"""Top-level routes: dashboard, accounts, admin, and the Public API under /v1/."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
+
+from config.views import EndpointNotFoundView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="apikeys:list", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("api-keys/", include("apikeys.urls")),
+    re_path(r"^v1/schema/?$", SpectacularJSONAPIView.as_view(), name="api-schema"),
+    re_path(r"^v1/docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("v1/", include("proxies.api.urls")),
+    re_path(r"^v1/", extend_schema(exclude=True)(EndpointNotFoundView).as_view()),
+]
+
+handler404 = "config.api.page_not_found"
+handler500 = "config.api.server_error"
