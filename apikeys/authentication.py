@@ -94,8 +94,8 @@ def _lookup_sql() -> str:
         owner_field = APIKey._meta.get_field("owner")
         user_table = owner_field.related_model._meta.db_table
         # Identifiers come from model metadata, the digest is a bound parameter.
-        _LOOKUP_SQL = (  # noqa: S608
-            f"SELECT k.{qn('id')}, k.{qn('owner_id')}, k.{qn('scopes')}, k.{qn('expires_at')}, "
+        _LOOKUP_SQL = (
+            f"SELECT k.{qn('id')}, k.{qn('owner_id')}, k.{qn('scopes')}, k.{qn('expires_at')}, "  # noqa: S608
             f"k.{qn('revoked_at')}, k.{qn('last_used_at')}, u.{qn('is_active')} "
             f"FROM {qn(APIKey._meta.db_table)} k "
             f"INNER JOIN {qn(user_table)} u ON u.{qn('id')} = k.{qn('owner_id')} "

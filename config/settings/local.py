@@ -6,4 +6,3 @@ from .base import os
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 SECRET_KEY = SECRET_KEY or "dev-only-insecure-secret-key-change-me"  # noqa: F405
 API_KEY_SECRET = API_KEY_SECRET or "dev-only-insecure-api-key-secret"  # noqa: F405
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
