@@ -6,3 +6,8 @@ from .base import os
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 SECRET_KEY = SECRET_KEY or "dev-only-insecure-secret-key-change-me"  # noqa: F405
 API_KEY_SECRET = API_KEY_SECRET or "dev-only-insecure-api-key-secret"  # noqa: F405
+
+# Static files straight from the source folders; no collectstatic needed outside production.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

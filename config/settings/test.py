@@ -15,3 +15,8 @@ STORAGES = {
 if "KEY_PREFIX" in CACHES["default"]:  # noqa: F405
     # Parallel workers share one Redis; keep their counters apart.
     CACHES["default"]["KEY_PREFIX"] += "-test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")  # noqa: F405
+
+# Static files straight from the source folders; no collectstatic needed outside production.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

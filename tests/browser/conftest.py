@@ -1,0 +1,63 @@
+"""Fixtures for the browser tests: one headless Chromium per session, a fresh context per test."""
+
+import os
+
+# Playwright's sync API drives the browser from an asyncio event loop on the test thread, so Django
+# sees a running loop there and refuses ORM calls with SynchronousOnlyOperation. The calls are
+# ordinary blocking ones made between browser steps, never from inside a coroutine, so the check
+# does not protect anything here. Django reads this variable on every guarded call, not at import.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from collections.abc import Callable, Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
+
+from tests.factories import UserFactory  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# Fail fast: the live server answers in milliseconds, a 30 s default only slows down a red run.
+TIMEOUT_MS = 10_000
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_context(browser: Browser, live_server) -> Iterator[Callable[..., BrowserContext]]:
+    """new_context(**options) -> a context rooted at the live server; all closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def make(**options) -> BrowserContext:
+        context = browser.new_context(base_url=live_server.url, **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def context(new_context) -> BrowserContext:
+    return new_context()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+@pytest.fixture
+def browser_user(transactional_db):
+    """An account with the factory password, for logging in through the real form."""
+    return UserFactory()
