@@ -1,0 +1,119 @@
+"""Operator commands: create_api_key, revoke_api_key, seed_demo."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from apikeys import crypto
+from apikeys.models import APIKey
+from tests.factories import APIKeyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_create_api_key_prints_the_key_as_last_line(user, settings):
+    output = run(
+        "create_api_key",
+        "--user",
+        user.username,
+        "--name",
+        "CI",
+        "--scopes",
+        "geo:read,stats:read",
+        "--expires",
+        "never",
+    )
+    key = output.strip().splitlines()[-1]
+    assert crypto.is_well_formed(key, settings.API_KEY_PREFIX)
+    api_key = APIKey.objects.get(digest=crypto.digest(key, settings.API_KEY_SECRET))
+    assert (api_key.owner, api_key.name, api_key.scopes, api_key.expires_at) == (
+        user,
+        "CI",
+        "geo:read stats:read",
+        None,
+    )
+
+
+def test_create_api_key_accepts_email_and_defaults_to_90_days(user):
+    run("create_api_key", "--user", user.email, "--name", "CI", "--scopes", "geo:read")
+    assert APIKey.objects.get(owner=user).expiration == "90d"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--user", "nobody", "--name", "x", "--scopes", "geo:read"], "No user"),
+        (["--name", "x", "--scopes", "geo:nope"], "Unknown scope"),
+        (["--name", "x", "--scopes", ""], "at least one"),
+        (["--name", "", "--scopes", "geo:read"], "Name is required"),
+        (["--name", "x", "--scopes", "geo:read", "--expires", "2y"], "--expires"),
+    ],
+)
+def test_create_api_key_bad_input_exits_with_one_line(user, args, message):
+    if "--user" not in args:
+        args = ["--user", user.username, *args]
+    with pytest.raises(CommandError) as error:
+        run("create_api_key", *args)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+    assert not APIKey.objects.exists()
+
+
+def test_create_api_key_refuses_at_the_limit(user):
+    APIKeyFactory.create_batch(10, owner=user)
+    with pytest.raises(CommandError, match="maximum"):
+        run("create_api_key", "--user", user.username, "--name", "x", "--scopes", "geo:read")
+
+
+def test_create_api_key_failure_exits_non_zero_with_one_line_on_stderr(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cmd.sqlite3'}",
+    }
+
+    def manage(*args):
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+
+    assert manage("migrate", "-v0").returncode == 0
+    result = manage("create_api_key", "--user", "ghost", "--name", "x", "--scopes", "geo:read")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "CommandError: No user 'ghost'."
+    assert "2xt_" not in result.stdout
+
+
+def test_revoke_api_key_by_full_value(user):
+    api_key = APIKeyFactory(owner=user)
+    assert "Revoked" in run("revoke_api_key", api_key.key)
+    assert APIKey.objects.get(pk=api_key.pk).revoked_at is not None
+
+
+@pytest.mark.parametrize("value", ["garbage", "2xt_" + "a" * 36])
+def test_revoke_api_key_unknown(value):
+    with pytest.raises(CommandError, match="No such API key"):
+        run("revoke_api_key", value)
+
+
+def test_seed_demo_is_idempotent_and_prints_credentials():
+    first = run("seed_demo")
+    assert "demo / demo-password" in first
+    assert first.count("2xt_") == 3
+    second = run("seed_demo")
+    assert "2xt_" not in second
+    assert APIKey.objects.filter(owner__username="demo").count() == 3
