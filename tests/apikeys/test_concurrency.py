@@ -36,7 +36,7 @@ def run_in_parallel(count: int, work) -> list:
         try:
             barrier.wait(timeout=10)
             results[index] = work(index)
-        except Exception as error:  # noqa: BLE001 - the outcome is what we assert on
+        except Exception as error:  # the outcome is what we assert on
             results[index] = error
         finally:
             connections.close_all()
