@@ -12,6 +12,7 @@ import logging
 import math
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers
 from rest_framework.renderers import JSONRenderer
@@ -98,6 +99,10 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        return error_response(413, "The request body is too large.", "payload_too_large")
+    elif isinstance(exc, SuspiciousOperation):
+        return error_response(400, "The request could not be understood.", "bad_request")
 
     if not isinstance(exc, exceptions.APIException):
         set_rollback()
@@ -162,6 +167,24 @@ def server_error(request, *args, **kwargs):
     from django.views.defaults import server_error as html_server_error
 
     return html_server_error(request, *args, **kwargs)
+
+
+def bad_request(request, exception, *args, **kwargs):
+    """handler400: JSON envelope under /v1/ (e.g. a disallowed Host header)."""
+    if request.path.startswith("/v1/"):
+        return JsonResponse(envelope(error="Bad request.", error_type="bad_request"), status=400)
+    from django.views.defaults import bad_request as html_bad_request
+
+    return html_bad_request(request, exception, *args, **kwargs)
+
+
+def permission_denied(request, exception, *args, **kwargs):
+    """handler403: JSON envelope under /v1/."""
+    if request.path.startswith("/v1/"):
+        return JsonResponse(envelope(error="Forbidden.", error_type="forbidden"), status=403)
+    from django.views.defaults import permission_denied as html_permission_denied
+
+    return html_permission_denied(request, exception, *args, **kwargs)
 
 
 def page_not_found(request, exception, *args, **kwargs):

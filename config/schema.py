@@ -17,8 +17,15 @@ ERROR_RESPONSES = {
     "400": "Invalid input: `validation_error` (per-field messages in `meta.fields`) or `malformed_json`.",
     "401": "`missing_api_key`, `invalid_api_key` or `api_key_expired`; sent with `WWW-Authenticate`.",
     "403": "`insufficient_scope`: the key lacks the scope named in `error` and `meta.required_scopes`.",
+    "404": "`not_found`: no such endpoint or object (another account's object is also 404).",
     "429": "`rate_limited`: too many requests for this key; see `Retry-After`.",
+    "500": "`internal_error`: an unexpected error; nothing about it is disclosed.",
 }
+
+
+def published_paths_only(endpoints: list, **kwargs) -> list:
+    """drf-spectacular preprocessing hook: drop the tolerated trailing-slash twins of each path."""
+    return [endpoint for endpoint in endpoints if not endpoint[0].endswith("/")]
 
 
 class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):

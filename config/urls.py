@@ -13,11 +13,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api-keys/", include("apikeys.urls")),
-    re_path(r"^v1/schema/?$", SpectacularJSONAPIView.as_view(), name="api-schema"),
-    re_path(r"^v1/docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("v1/schema", SpectacularJSONAPIView.as_view(), name="api-schema"),
+    path("v1/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("v1/", include("proxies.api.urls")),
     re_path(r"^v1/", extend_schema(exclude=True)(EndpointNotFoundView).as_view()),
 ]
 
+handler400 = "config.api.bad_request"
+handler403 = "config.api.permission_denied"
 handler404 = "config.api.page_not_found"
 handler500 = "config.api.server_error"

@@ -10,6 +10,8 @@ class PublicAPIView(APIView):
     """Base of every Public API view.  Subclasses declare `required_scopes` (K3)."""
 
     required_scopes: dict[str, str | tuple[str, ...]] = {}
+    # No OPTIONS: there is no metadata to serve, and `Allow` then lists only what is served.
+    http_method_names = ["get", "post", "put", "patch", "delete", "head"]
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -28,6 +28,8 @@ def _country(params: dict):
 
 
 class GeoCountryListAPIView(PublicAPIView):
+    """Countries (ISO 3166-1); `search` matches part of the name or the exact code."""
+
     required_scopes = {"GET": GEO_READ}
 
     @extend_schema(
@@ -45,6 +47,8 @@ class GeoCountryListAPIView(PublicAPIView):
 
 
 class GeoStateListAPIView(PublicAPIView):
+    """Top-level subdivisions (ISO 3166-2) of a country, with their `extract_parameter`."""
+
     required_scopes = {"GET": GEO_READ}
 
     @extend_schema(
@@ -61,6 +65,8 @@ class GeoStateListAPIView(PublicAPIView):
 
 
 class GeoCityListAPIView(PublicAPIView):
+    """Cities of a country (GeoNames); `region` narrows to a state by name or code."""
+
     required_scopes = {"GET": GEO_READ}
 
     @extend_schema(
@@ -79,6 +85,8 @@ class GeoCityListAPIView(PublicAPIView):
 
 
 class GeoZipListAPIView(PublicAPIView):
+    """ZIP codes of a country; `search` matches a code prefix or part of the city name."""
+
     required_scopes = {"GET": GEO_READ}
 
     @extend_schema(
