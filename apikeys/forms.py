@@ -1,5 +1,7 @@
 """The create-key form of the dashboard (K5).  Rules live in services; this only parses input."""
 
+import uuid
+
 from django import forms
 
 from .models import Expiration
@@ -13,6 +15,9 @@ class APIKeyCreateForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         label="Permissions",
         error_messages={"required": "Choose at least one permission."},
+    )
+    submission = forms.CharField(
+        required=False, max_length=64, widget=forms.HiddenInput, initial=lambda: uuid.uuid4().hex
     )
     expiration = forms.ChoiceField(
         choices=Expiration.choices, initial=Expiration.DAYS_90, label="Expiration"

@@ -8,6 +8,7 @@ POST, which is marked `no-store` so neither reload nor the back button can show 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,10 +17,24 @@ from django.views import View
 from django.views.generic import FormView
 
 from . import selectors, services
-from .filters import SORT_FIELDS, parse_sort
+from .filters import parse_sort
 from .forms import APIKeyCreateForm
 from .scopes import scope_groups
 
+SORT_CHOICES = [
+    ("-created", "Newest first"),
+    ("created", "Oldest first"),
+    ("name", "Name A-Z"),
+    ("-name", "Name Z-A"),
+    ("-last_used", "Recently used"),
+    ("last_used", "Least recently used"),
+    ("expires", "Expiring soonest"),
+    ("-expires", "Expiring latest"),
+    ("key", "Key A-Z"),
+    ("-key", "Key Z-A"),
+    ("permissions", "Permissions A-Z"),
+    ("-permissions", "Permissions Z-A"),
+]
 COLUMNS = [
     ("name", "Name"),
     ("key", "Key"),
@@ -57,7 +72,7 @@ def _list_context(request, **extra) -> dict:
         "search": search,
         "sort": sort,
         "columns": columns,
-        "sortable": SORT_FIELDS,
+        "sort_choices": SORT_CHOICES,
         "active_count": active_count,
         "key_limit": limit,
         "limit_reached": active_count >= limit,
@@ -96,6 +111,12 @@ class APIKeyCreateView(LoginRequiredMixin, FormView):
         return context
 
     def form_valid(self, form):
+        token = form.cleaned_data.get("submission")
+        # Reloading the result page re-posts the form; the one-time token turns that into a no-op
+        # instead of a second key (the first one is never shown again either way).
+        if token and not cache.add(f"apikeys:create:{self.request.user.pk}:{token}", 1, 86400):
+            messages.info(self.request, "That form was already submitted. Its key was shown once.")
+            return redirect(reverse("apikeys:list"))
         try:
             created = services.api_key_create(
                 owner=self.request.user,

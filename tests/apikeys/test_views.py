@@ -191,7 +191,9 @@ def test_search_and_sort_combine_in_links(logged_in_client, user):
     response = logged_in_client.get(LIST, {"search": "prod", "sort": "name"})
     assert names(response) == ["prod-a", "prod-b"]
     html = response.content.decode()
-    assert 'href="?search=prod&amp;sort=-name"' in html  # clicking again reverses, keeps search
+    assert (
+        'href="/api-keys/?search=prod&amp;sort=-name"' in html
+    )  # clicking again reverses, keeps search
     assert 'aria-sort="ascending"' in html
 
 
@@ -247,3 +249,32 @@ def test_revoke_requires_post_for_changes(logged_in_client, user):
     api_key = APIKeyFactory(owner=user)
     logged_in_client.get(reverse("apikeys:revoke", args=[api_key.pk]))
     assert APIKey.objects.get(pk=api_key.pk).revoked_at is None
+
+
+def test_resubmitting_the_same_create_form_makes_no_second_key(logged_in_client, user):
+    form_html = logged_in_client.get(LIST).content.decode()
+    token = re.search(r'name="submission" value="([0-9a-f]{32})"', form_html).group(1)
+    first = create(logged_in_client, submission=token)
+    assert first.context["created_key"]
+    again = create(logged_in_client, submission=token)
+    assert again.status_code == 302
+    assert APIKey.objects.filter(owner=user).count() == 1
+    follow = logged_in_client.get(again["Location"]).content.decode()
+    assert "already submitted" in follow
+    assert first.context["created_key"] not in follow
+
+
+def test_each_rendered_form_gets_a_fresh_token(logged_in_client):
+    tokens = {
+        re.search(
+            r'name="submission" value="([0-9a-f]{32})"', logged_in_client.get(LIST).content.decode()
+        ).group(1)
+        for _ in range(3)
+    }
+    assert len(tokens) == 3
+
+
+def test_sort_links_and_search_form_point_at_the_list_after_a_create(logged_in_client):
+    html = create(logged_in_client).content.decode()
+    assert 'action="/api-keys/"' in html
+    assert 'href="/api-keys/?sort=name"' in html

@@ -5,15 +5,16 @@ import os
 # Playwright's sync API drives the browser from an asyncio event loop on the test thread, so Django
 # sees a running loop there and refuses ORM calls with SynchronousOnlyOperation. The calls are
 # ordinary blocking ones made between browser steps, never from inside a coroutine, so the check
-# does not protect anything here. Django reads this variable on every guarded call, not at import.
+# does not protect anything here. Django reads this variable on every guarded call, not at import;
+# it is process-wide, so other tests collected into the same run lose the check as well.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from collections.abc import Callable, Iterator  # noqa: E402
+from collections.abc import Callable, Iterator
 
-import pytest  # noqa: E402
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.factories import UserFactory  # noqa: E402
+from tests.factories import UserFactory
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
