@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "apikeys",
     "proxies",
     "proxies.geo",
+    "billing",
+    "stats",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,34 @@
+"""Reads of plans, the ledger and the balance."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from .models import Balance, Plan, Transaction
+
+
+def plan_list(
+    *, proxy_type: str, enabled: bool | None = None, popular: bool | None = None
+) -> QuerySet[Plan]:
+    plans = Plan.objects.filter(proxy_type=proxy_type)
+    if enabled is not None:
+        plans = plans.filter(enabled=enabled)
+    if popular is not None:
+        plans = plans.filter(popular=popular)
+    return plans
+
+
+def balance_get(*, owner_id: int) -> Decimal:
+    """Funds available; an account that never had a transaction has 0.00."""
+    value = (
+        Balance.objects.filter(owner_id=owner_id).values_list("funds_available", flat=True).first()
+    )
+    return value if value is not None else Decimal("0.00")
+
+
+def transaction_list(*, owner_id: int, date_from: date, date_to: date) -> QuerySet[Transaction]:
+    """The account's ledger entries created on the days of the range (UTC)."""
+    return Transaction.objects.filter(
+        owner_id=owner_id, created_at__date__gte=date_from, created_at__date__lte=date_to
+    )

@@ -1,0 +1,147 @@
+"""Every money movement: top-ups, refunds and usage charges, each a ledger transaction.
+
+The account's `Balance` row is locked first in every workflow that touches money or usage
+(`account_lock`), so concurrent charges and top-ups of one account apply one after the other and
+the balance always equals the sum of the ledger.
+"""
+
+import secrets
+import string
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import CENTS, Balance, Transaction, TransactionType
+
+MAX_TOPUP = Decimal("1000000.00")
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_tx_id() -> str:
+    return "tx_" + "".join(secrets.choice(_ALPHABET) for _ in range(16))
+
+
+def account_lock(owner_id: int) -> Balance:
+    """The account's balance row, created if missing and locked until the transaction ends.
+
+    Must run inside `transaction.atomic`.  Lock order everywhere: balance first, then proxies.
+    """
+    Balance.objects.bulk_create([Balance(owner_id=owner_id)], ignore_conflicts=True)
+    return Balance.objects.select_for_update().get(owner_id=owner_id)
+
+
+def parse_money(value: object, *, field: str = "amount") -> Decimal:
+    """A positive amount with at most two decimals, as Decimal; ValidationError otherwise."""
+    if isinstance(value, float | bool):
+        value = str(value) if isinstance(value, float) else None
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, TypeError):
+        raise ValidationError({field: "Enter an amount such as 12.50."}) from None
+    if not amount.is_finite() or amount <= 0:
+        raise ValidationError({field: "The amount must be greater than zero."})
+    if amount != amount.quantize(CENTS):
+        raise ValidationError({field: "Use at most two decimal places."})
+    if amount > MAX_TOPUP:
+        raise ValidationError({field: f"The amount must be at most {MAX_TOPUP}."})
+    return amount.quantize(CENTS)
+
+
+def _book(
+    balance: Balance,
+    *,
+    type: str,
+    amount: Decimal,
+    source: str,
+    description: str,
+    now: datetime,
+    proxy=None,
+) -> Transaction:
+    entry = Transaction.objects.create(
+        owner_id=balance.owner_id,
+        tx_id=new_tx_id(),
+        type=type,
+        source=source,
+        amount=amount,
+        description=description[:255],
+        proxy=proxy,
+        created_at=now,
+    )
+    Balance.objects.filter(pk=balance.pk).update(
+        funds_available=F("funds_available") + amount, updated_at=now
+    )
+    balance.funds_available += amount
+    return entry
+
+
+@transaction.atomic
+def balance_topup(
+    *,
+    owner,
+    amount: object,
+    description: str = "",
+    source: str = "manual",
+    now: datetime | None = None,
+) -> Transaction:
+    """Add funds; proxies suspended for lack of balance resume at once (A10)."""
+    from proxies.services import proxies_refresh_for_account
+
+    now = now or timezone.now()
+    value = parse_money(amount)
+    balance = account_lock(owner.pk)
+    entry = _book(
+        balance,
+        type=TransactionType.TOP_UP,
+        amount=value,
+        source=source,
+        description=description or "Balance top-up",
+        now=now,
+    )
+    proxies_refresh_for_account(owner_id=owner.pk, balance=balance, now=now)
+    return entry
+
+
+@transaction.atomic
+def balance_refund(
+    *,
+    owner,
+    amount: object,
+    description: str = "",
+    source: str = "staff",
+    now: datetime | None = None,
+) -> Transaction:
+    """Give money back (e.g. for a failed delivery); like a top-up, it can resume proxies."""
+    from proxies.services import proxies_refresh_for_account
+
+    now = now or timezone.now()
+    value = parse_money(amount)
+    balance = account_lock(owner.pk)
+    entry = _book(
+        balance,
+        type=TransactionType.REFUND,
+        amount=value,
+        source=source,
+        description=description or "Refund",
+        now=now,
+    )
+    proxies_refresh_for_account(owner_id=owner.pk, balance=balance, now=now)
+    return entry
+
+
+def balance_charge(
+    *, balance: Balance, amount: Decimal, proxy, description: str, now: datetime
+) -> Transaction:
+    """Book a usage charge against a balance the caller has locked (`account_lock`)."""
+    return _book(
+        balance,
+        type=TransactionType.CHARGE,
+        amount=-amount,
+        source="usage",
+        description=description,
+        now=now,
+        proxy=proxy,
+    )

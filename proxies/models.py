@@ -1,0 +1,103 @@
+"""Proxies of an account (SPEC 3.2, A8-A10).
+
+A proxy is addressed by a short opaque `public_id`, never by its sequential primary key.  Deleting
+a proxy only marks it deleted, so its usage and charges stay in reports and the ledger.
+"""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from billing.models import ProxyType
+
+NAME_PATTERN = r"^[a-z0-9_]+$"
+
+
+class ProxyStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PENDING = "pending", "Pending"
+    INACTIVE = "inactive", "Inactive"
+    SUSPENDED = "suspended", "Suspended"
+
+
+class SuspensionReason(models.TextChoices):
+    NONE = "", "-"
+    LIMIT = "limit", "Usage limit reached"
+    BALANCE = "balance", "Balance exhausted"
+
+
+class LimitType(models.TextChoices):
+    MONEY = "money", "Money (USD)"
+    TRAFFIC = "traffic", "Traffic (bytes)"
+
+
+class LimitPeriod(models.TextChoices):
+    DAILY = "daily", "Daily"
+    MONTHLY = "monthly", "Monthly"
+
+
+class ProxyQuerySet(models.QuerySet):
+    def alive(self) -> "ProxyQuerySet":
+        """Not deleted."""
+        return self.filter(deleted_at__isnull=True)
+
+
+class Proxy(models.Model):
+    """One proxy endpoint of an account, billed by its tariff, optionally capped by a limit.
+
+    `status` is stored so lists can filter on it: `inactive` when the owner switched it off
+    (`enabled` false), `suspended` while `suspended_reason` holds (limit reached until
+    `suspended_until`, or balance exhausted until a top-up), `active` otherwise.
+    """
+
+    public_id = models.CharField(max_length=12, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proxies"
+    )
+    name = models.CharField(max_length=64, validators=[RegexValidator(NAME_PATTERN)])
+    proxy_type = models.CharField(max_length=16, choices=ProxyType.choices)
+    tariff = models.ForeignKey("billing.Plan", on_delete=models.PROTECT, related_name="proxies")
+    countries = models.ManyToManyField("geo.Country", blank=True, related_name="+")
+    description = models.CharField(max_length=500, blank=True)
+    ip_whitelist = models.JSONField(default=list, blank=True)
+    limit_type = models.CharField(max_length=8, choices=LimitType.choices, blank=True)
+    limit_period = models.CharField(max_length=8, choices=LimitPeriod.choices, blank=True)
+    limit_total = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    status = models.CharField(
+        max_length=10, choices=ProxyStatus.choices, default=ProxyStatus.ACTIVE
+    )
+    suspended_reason = models.CharField(max_length=8, choices=SuspensionReason.choices, blank=True)
+    suspended_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProxyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "proxies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "name"],
+                condition=Q(deleted_at__isnull=True),
+                name="proxy_owner_name_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(limit_type="", limit_period="", limit_total__isnull=True)
+                | (~Q(limit_type="") & ~Q(limit_period="") & Q(limit_total__gte=0)),
+                name="proxy_limit_complete",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "deleted_at", "status"], name="proxy_owner_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.public_id})"
+
+    @property
+    def has_limit(self) -> bool:
+        return bool(self.limit_type)

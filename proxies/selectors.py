@@ -1,0 +1,89 @@
+"""Reads of proxies, always scoped to one owner, with usage figures for a chosen period."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from .models import Proxy
+
+# `order_by` values of GET /v1/proxy, mapped to annotated or model fields.
+ORDER_FIELDS: dict[str, str] = {
+    "name": "name",
+    "status": "status",
+    "tariff.name": "tariff__title",
+    "traffic_used.total_used": "total_used",
+    "total_spent": "total_spent",
+    "created_at": "created_at",
+}
+
+
+def _usage_sum(field: str, date_from: date, date_to: date, output):
+    from stats.models import UsageDaily
+
+    rows = (
+        UsageDaily.objects.filter(proxy=OuterRef("pk"), date__gte=date_from, date__lte=date_to)
+        .order_by()
+        .values("proxy")
+        .annotate(total=Sum(field))
+        .values("total")
+    )
+    return Coalesce(Subquery(rows, output_field=output), Value(0, output_field=output))
+
+
+def with_usage(queryset: QuerySet[Proxy], *, date_from: date, date_to: date) -> QuerySet[Proxy]:
+    """Annotate `total_used` (bytes), `total_requests` and `total_spent` (USD) over the period."""
+    from django.db.models import BigIntegerField
+
+    money = DecimalField(max_digits=14, decimal_places=2)
+    return queryset.annotate(
+        total_used=_usage_sum("traffic_bytes", date_from, date_to, BigIntegerField()),
+        total_requests=_usage_sum("requests", date_from, date_to, BigIntegerField()),
+        total_spent=_usage_sum("cost", date_from, date_to, money),
+    )
+
+
+def proxy_list(
+    *,
+    owner_id: int,
+    date_from: date,
+    date_to: date,
+    statuses: list[str] | None = None,
+    search: str = "",
+) -> QuerySet[Proxy]:
+    """The owner's live proxies with plan, countries and period usage; unordered."""
+    queryset = (
+        Proxy.objects.alive()
+        .filter(owner_id=owner_id)
+        .select_related("tariff")
+        .prefetch_related("countries")
+    )
+    if statuses:
+        queryset = queryset.filter(status__in=statuses)
+    if search:
+        queryset = queryset.filter(Q(name__icontains=search) | Q(description__icontains=search))
+    return with_usage(queryset, date_from=date_from, date_to=date_to)
+
+
+def proxy_get(*, owner_id: int, public_id: str, date_from: date, date_to: date) -> Proxy:
+    """One live proxy of the owner; Http404 for anybody else's id (A8)."""
+    proxy = (
+        proxy_list(owner_id=owner_id, date_from=date_from, date_to=date_to)
+        .filter(public_id=public_id)
+        .first()
+    )
+    if proxy is None:
+        raise Http404("No proxy with this id.")
+    return proxy
+
+
+def proxy_get_for_update(*, owner_id: int, public_id: str) -> Proxy:
+    proxy = Proxy.objects.alive().filter(owner_id=owner_id, public_id=public_id).first()
+    if proxy is None:
+        raise Http404("No proxy with this id.")
+    return proxy
+
+
+ZERO = Decimal("0.00")

@@ -1,0 +1,31 @@
+"""Per-proxy daily traffic totals, added to by `usage_record` (SPEC 3.3)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+
+class UsageDaily(models.Model):
+    """Traffic, requests and cost of one proxy on one UTC day.
+
+    `owner` is copied from the proxy so account-wide reports read one index range, with no join.
+    `cost` is the sum of the (cent-rounded) charges booked for this day, so it matches the ledger.
+    """
+
+    proxy = models.ForeignKey("proxies.Proxy", on_delete=models.PROTECT, related_name="usage")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    date = models.DateField()
+    traffic_bytes = models.BigIntegerField(default=0)
+    requests = models.BigIntegerField(default=0)
+    cost = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        verbose_name_plural = "daily usage"
+        constraints = [
+            models.UniqueConstraint(fields=["proxy", "date"], name="usage_proxy_date_unique")
+        ]
+        indexes = [models.Index(fields=["owner", "date"], name="usage_owner_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.proxy_id} {self.date}: {self.traffic_bytes} B"
