@@ -13,6 +13,7 @@ import math
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers
 from rest_framework.renderers import JSONRenderer
@@ -95,8 +96,13 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
     """DRF exception handler: every failure becomes an envelope; nothing leaks a traceback."""
     from rest_framework.views import set_rollback  # imported late: DRF settings load this module
 
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
+    if isinstance(exc, DjangoValidationError):
+        # Services raise Django's ValidationError; the API reports it field by field.
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
