@@ -8,7 +8,7 @@ most once a minute per key (K15).
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -149,9 +149,11 @@ class APIKeyAuthentication(BaseAuthentication):
                 f"This API key expired at {expires_at:%Y-%m-%dT%H:%M:%SZ}. "
                 "Create a new key in the dashboard."
             )
-        api_key_touch(
-            key_id=key_id, ip=_client_ip(request), last_used_at=_aware(last_used_at), now=now
-        )
+        last_used_at = _aware(last_used_at)
+        interval = timedelta(seconds=settings.API_KEY_LAST_USED_INTERVAL)
+        if last_used_at is None or now - last_used_at >= interval:
+            # Due about once a minute per key: only then is the client address worked out.
+            api_key_touch(key_id=key_id, ip=_client_ip(request), last_used_at=last_used_at, now=now)
         principal = APIKeyPrincipal(
             key_id=key_id,
             owner_id=owner_id,

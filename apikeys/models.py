@@ -54,12 +54,13 @@ class APIKey(models.Model):
     databases, cheap to split on the authentication hot path, and filterable with `with_scope()`.
     """
 
+    # No index of its own: the (owner, revoked_at) index below serves lookups by owner.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys", db_index=False
     )
     name = models.CharField(max_length=100)
     display_prefix = models.CharField(max_length=16)
-    digest = models.CharField(max_length=64, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
     scopes = models.CharField(max_length=200)
     expiration = models.CharField(max_length=8, choices=Expiration.choices)
     created_at = models.DateTimeField(default=timezone.now)
@@ -81,6 +82,9 @@ class APIKey(models.Model):
         verbose_name = "API key"
         indexes = [models.Index(fields=["owner", "revoked_at"], name="apikey_owner_revoked_idx")]
         constraints = [
+            # A constraint rather than unique=True: on PostgreSQL, unique=True on a CharField also
+            # builds a LIKE (varchar_pattern_ops) index that the planner may pick for the lookup.
+            models.UniqueConstraint(fields=["digest"], name="apikey_digest_unique"),
             models.CheckConstraint(condition=~Q(scopes=""), name="apikey_has_scope"),
             models.CheckConstraint(condition=~Q(name=""), name="apikey_has_name"),
         ]

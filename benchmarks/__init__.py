@@ -1,0 +1,1 @@
+"""Benchmarks run on demand (`.venv/bin/python benchmarks/<name>.py`); not part of the test suite."""
