@@ -5,18 +5,12 @@ import os
 import shutil
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from tests.factories import APIKeyFactory, UserFactory
 
 GEO_TEST_COUNTRIES = "US,DE"
-
-# For transactional tests (live server, real concurrency): flushing every table after each such
-# test would wipe the geo directory that the session loaded once.  Leaving the geo app out of
-# `available_apps` keeps its tables; its models still work.
-APPS_WITHOUT_GEO = [app for app in django_settings.INSTALLED_APPS if app != "proxies.geo"]
 
 
 def load_test_geo() -> None:
@@ -37,6 +31,26 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_keeps_the_geo_directory():
+    """Transactional tests (live server, real concurrency) flush the database after each test;
+    leave the geo tables out of that flush so the directory loaded once per session survives.
+
+    Nothing references other tables from geo, so truncating the rest stays consistent.
+    """
+    from django.db.backends.base.introspection import BaseDatabaseIntrospection
+
+    original = BaseDatabaseIntrospection.django_table_names
+
+    def django_table_names(self, only_existing=False, include_views=True):
+        tables = original(self, only_existing=only_existing, include_views=include_views)
+        return [table for table in tables if not table.startswith("geo_")]
+
+    BaseDatabaseIntrospection.django_table_names = django_table_names
+    yield
+    BaseDatabaseIntrospection.django_table_names = original
 
 
 @pytest.fixture(scope="session")

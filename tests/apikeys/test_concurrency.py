@@ -11,12 +11,11 @@ from django.db import connection, connections
 
 from apikeys.models import APIKey
 from apikeys.services import api_key_create, api_key_revoke
-from tests.conftest import APPS_WITHOUT_GEO
 from tests.factories import APIKeyFactory, UserFactory
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, available_apps=APPS_WITHOUT_GEO),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -14,14 +14,13 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
 from apikeys.models import APIKey
-from tests.conftest import APPS_WITHOUT_GEO
 from tests.factories import APIKeyFactory
 
-# Transactional (live server) tests flush the database after each test; leaving the geo app out
-# of `available_apps` keeps the geo directory the session loaded.
+# Live-server tests are transactional: the database is flushed after each one (the geo
+# directory excepted, see tests/conftest.py).
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, available_apps=APPS_WITHOUT_GEO),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PASSWORD = "correct-horse-battery"
