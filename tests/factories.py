@@ -52,3 +52,56 @@ class APIKeyFactory(factory.django.DjangoModelFactory):
         instance = super()._create(model_class, *args, **kwargs)
         instance.key = key
         return instance
+
+
+# --- Plans, proxies, usage (appended for the proxies/stats/billing tests) ----------------------
+
+from decimal import Decimal  # noqa: E402
+
+from billing.models import Plan, ProxyType  # noqa: E402
+from proxies.models import Proxy  # noqa: E402
+from proxies.services import generate_public_id  # noqa: E402
+from stats.models import UsageDaily  # noqa: E402
+
+
+class PlanFactory(factory.django.DjangoModelFactory):
+    """A pay-as-you-go plan, residential at $4.00/GB unless told.  Traits: `mobile`, `disabled`."""
+
+    class Meta:
+        model = Plan
+
+    proxy_type = ProxyType.RESIDENTIAL
+    title = factory.Sequence(lambda n: f"Plan {n}")
+    price_per_gb = Decimal("4.00")
+
+    class Params:
+        mobile = factory.Trait(proxy_type=ProxyType.MOBILE, price_per_gb=Decimal("8.00"))
+        disabled = factory.Trait(enabled=False)
+
+
+class ProxyFactory(factory.django.DjangoModelFactory):
+    """A bare proxy row (status `active`, no limit).  For A10 behaviour create proxies through
+    `proxies.services.proxy_create`, which derives the status from the balance and the limit."""
+
+    class Meta:
+        model = Proxy
+
+    public_id = factory.LazyFunction(generate_public_id)
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"proxy_{n}")
+    tariff = factory.SubFactory(PlanFactory)
+    proxy_type = factory.LazyAttribute(lambda o: o.tariff.proxy_type)
+
+
+class UsageDailyFactory(factory.django.DjangoModelFactory):
+    """A daily usage row written directly (no charge booked): for reads, not for ledger tests."""
+
+    class Meta:
+        model = UsageDaily
+
+    proxy = factory.SubFactory(ProxyFactory)
+    owner = factory.LazyAttribute(lambda o: o.proxy.owner)
+    date = factory.LazyFunction(lambda: timezone.now().date())
+    traffic_bytes = 10**9
+    requests = 100
+    cost = Decimal("4.00")

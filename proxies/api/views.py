@@ -1,0 +1,131 @@
+"""Proxy endpoints: /v1/proxy (list, create) and /v1/proxy/{id} (get, update, delete).
+
+Every read and write is scoped to the key's account; another account's id, a deleted proxy and
+an id that cannot exist are all 404 `not_found` (A8), so ids reveal nothing.
+"""
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+
+from apikeys.scopes import PROXIES_READ, PROXIES_WRITE
+from config.api import APIResponse, paginate, query_params
+from config.schema import enveloped
+from config.views import PublicAPIView
+
+from .. import selectors, services
+from . import serializers as s
+
+PROXY_ID = OpenApiParameter(
+    "id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The proxy's short opaque id, e.g. 86Rf07.",
+)
+
+
+def _proxy_output(*, owner_id: int, public_id: str, period: tuple) -> dict:
+    proxy = selectors.proxy_get(
+        owner_id=owner_id, public_id=public_id, date_from=period[0], date_to=period[1]
+    )
+    return s.ProxyOutputSerializer(proxy, context={"period": period}).data
+
+
+class ProxyListAPIView(PublicAPIView):
+    """The account's proxies with their traffic in a period; and creating a proxy."""
+
+    required_scopes = {"GET": PROXIES_READ, "POST": PROXIES_WRITE}
+
+    @extend_schema(
+        operation_id="proxy_list",
+        summary="List proxies",
+        description="Filter by `status` and `search`, sort by `order_by`, page per `limit`/`page`. "
+        "`traffic_used` and `total_spent` cover `statistic_from`..`statistic_to` "
+        "(default: the current UTC month).",
+        parameters=[s.ProxyListParamsSerializer],
+        responses=enveloped(s.ProxyOutputSerializer, many=True),
+    )
+    def get(self, request):
+        params = query_params(s.ProxyListParamsSerializer, request)
+        owner_id = request.user.pk
+        # Limit suspensions whose period ended are lifted before anyone reads the status (A10).
+        services.proxy_limit_resets_apply_for_account(owner_id=owner_id)
+        period = (params["statistic_from"], params["statistic_to"])
+        queryset = selectors.proxy_list(
+            owner_id=owner_id,
+            date_from=period[0],
+            date_to=period[1],
+            statuses=params["status"],
+            search=params["search"],
+        )
+        items, meta = paginate(
+            queryset, params, order_field=selectors.ORDER_FIELDS[params["order_by"]]
+        )
+        data = s.ProxyOutputSerializer(items, many=True, context={"period": period}).data
+        return APIResponse(data, meta=meta)
+
+    @extend_schema(
+        operation_id="proxy_create",
+        summary="Create a proxy",
+        description="Unknown fields and wrong JSON types are refused; nothing is written then.",
+        request=s.ProxyCreateInputSerializer,
+        responses={201: enveloped(s.ProxyOutputSerializer)},
+    )
+    def post(self, request):
+        serializer = s.ProxyCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # The key's principal carries only the owner id; creating needs the account row.
+        owner = get_user_model().objects.get(pk=request.user.pk)
+        proxy = services.proxy_create(owner=owner, **serializer.validated_data)
+        data = _proxy_output(owner_id=owner.pk, public_id=proxy.public_id, period=s.current_month())
+        return APIResponse(data, status=201)
+
+
+class ProxyDetailAPIView(PublicAPIView):
+    """One proxy of the account: read, change, delete."""
+
+    required_scopes = {"GET": PROXIES_READ, "PUT": PROXIES_WRITE, "DELETE": PROXIES_WRITE}
+
+    @extend_schema(
+        operation_id="proxy_get",
+        summary="Get a proxy",
+        parameters=[PROXY_ID, s.StatisticPeriodParamsSerializer],
+        responses=enveloped(s.ProxyOutputSerializer),
+    )
+    def get(self, request, id: str):
+        params = query_params(s.StatisticPeriodParamsSerializer, request)
+        services.proxy_limit_resets_apply_for_account(owner_id=request.user.pk)
+        period = (params["statistic_from"], params["statistic_to"])
+        return APIResponse(_proxy_output(owner_id=request.user.pk, public_id=id, period=period))
+
+    @extend_schema(
+        operation_id="proxy_update",
+        summary="Change a proxy",
+        description="Send only what changes: `description`, `countries`, `ip_whitelist`, "
+        "`limits` (null removes the limit), `status` (`active`/`inactive`). "
+        "`name`, `proxy_type` and `tariff_id` cannot change.",
+        parameters=[PROXY_ID],
+        request=s.ProxyUpdateInputSerializer,
+        responses=enveloped(s.ProxyOutputSerializer),
+    )
+    def put(self, request, id: str):
+        proxy = selectors.proxy_get_for_update(owner_id=request.user.pk, public_id=id)
+        serializer = s.ProxyUpdateInputSerializer(data=request.data, context={"proxy": proxy})
+        serializer.is_valid(raise_exception=True)
+        services.proxy_update(proxy=proxy, **serializer.validated_data)
+        return APIResponse(
+            _proxy_output(owner_id=request.user.pk, public_id=id, period=s.current_month())
+        )
+
+    @extend_schema(
+        operation_id="proxy_delete",
+        summary="Delete a proxy",
+        description="The proxy stops working at once; its usage and charges stay in the "
+        "statistics and the ledger.",
+        parameters=[PROXY_ID],
+        responses={200: s.DeletedEnvelopeSerializer},
+    )
+    def delete(self, request, id: str):
+        proxy = selectors.proxy_get_for_update(owner_id=request.user.pk, public_id=id)
+        services.proxy_delete(proxy=proxy)
+        return APIResponse(None)

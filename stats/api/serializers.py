@@ -1,0 +1,34 @@
+"""Input and output shapes of the statistics endpoints (SPEC 3.2)."""
+
+from rest_framework import serializers
+
+from config.api import DateRangeParamsSerializer, MoneyField
+
+# Ten years of days: the export streams, so its memory does not grow with the range.
+MAX_EXPORT_DAYS = 3660
+
+
+class UsageExportParamsSerializer(DateRangeParamsSerializer):
+    max_span_days = MAX_EXPORT_DAYS
+
+
+class DayUsageOutputSerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="UTC day, YYYY-MM-DD.")
+    traffic_bytes = serializers.IntegerField()
+    requests = serializers.IntegerField()
+    cost = MoneyField(help_text="USD charged for the day.")
+
+
+class TrafficTotalsOutputSerializer(serializers.Serializer):
+    traffic_bytes = serializers.IntegerField()
+    requests = serializers.IntegerField()
+    cost = MoneyField(help_text="USD.")
+
+
+class UserTrafficOutputSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    totals = TrafficTotalsOutputSerializer(help_text="The sum of `days`.")
+    days = DayUsageOutputSerializer(
+        many=True, help_text="Every day of the range, in order; days without traffic are zero."
+    )
