@@ -44,6 +44,23 @@
       });
     });
 
+    // Generic confirmation: a link with data-confirm-dialog="<dialog id>" opens that dialog,
+    // copies its data-slot-* values into the dialog's [data-slot] elements and points the dialog's
+    // form at data-confirm-url.  Without JavaScript the link leads to a confirmation page instead.
+    document.querySelectorAll("[data-confirm-dialog]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var dialog = document.getElementById(link.getAttribute("data-confirm-dialog"));
+        if (!dialog || typeof dialog.showModal !== "function") return;
+        event.preventDefault();
+        dialog.querySelectorAll("[data-slot]").forEach(function (slot) {
+          slot.textContent = link.getAttribute("data-slot-" + slot.getAttribute("data-slot")) || "";
+        });
+        dialog.querySelector("form").setAttribute("action", link.getAttribute("data-confirm-url") || link.href);
+        dialog.showModal();
+        dialog.querySelector("[data-dialog-close]").focus();
+      });
+    });
+
     document.querySelectorAll("[data-copy]").forEach(function (button) {
       button.addEventListener("click", function () {
         var input = document.getElementById(button.getAttribute("data-copy"));

@@ -1,0 +1,58 @@
+"""Dashboard Billing page (SPEC D4): balance, the ledger paged by date range, and the plans.
+
+`?page=` is 1-based (page 1 is the newest 25 transactions); a missing, malformed or too large
+page number shows the nearest page instead of an error.  The Public API's balance history is
+zero-based (A4); this page numbers pages as people read them.
+"""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.views import View
+
+from . import selectors
+from .forms import TRANSACTIONS_PER_PAGE, TransactionFilterForm
+from .models import ProxyType
+
+
+def page_number(value: str | None) -> int:
+    """The 1-based page asked for; anything unreadable or below 1 is page 1."""
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
+class BillingView(LoginRequiredMixin, View):
+    """Balance, transaction history for a date range, and the enabled plans per proxy type."""
+
+    template_name = "billing/billing.html"
+
+    def get(self, request):
+        owner_id = request.user.pk
+        form = TransactionFilterForm(request.GET)
+        context = {
+            "form": form,
+            "balance": selectors.balance_get(owner_id=owner_id),
+            "plan_groups": [
+                (
+                    label,
+                    list(
+                        selectors.plan_list(proxy_type=value, enabled=True).order_by(
+                            "price_per_gb", "title"
+                        )
+                    ),
+                )
+                for value, label in ProxyType.choices
+            ],
+        }
+        if not form.is_valid():
+            return render(request, self.template_name, context, status=400)
+        transactions = selectors.transaction_list(
+            owner_id=owner_id, date_from=form.start, date_to=form.end
+        ).order_by("-created_at", "-pk")
+        page = Paginator(transactions, TRANSACTIONS_PER_PAGE).get_page(
+            page_number(request.GET.get("page"))
+        )
+        context.update(page=page, transactions=list(page.object_list), range_query=form.query())
+        return render(request, self.template_name, context)

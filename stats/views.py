@@ -1,0 +1,130 @@
+"""Dashboard Statistics page and its CSV download (SPEC D3).
+
+The page renders totals, a per-proxy breakdown and a table of days; static/js/stats_chart.js turns
+the days (embedded as JSON) into a Chart.js chart and hides the table, so without JavaScript the
+table is the report (K8).  The CSV download is the Public API's export behind the session instead
+of an API key: same rows, same streaming.
+"""
+
+from decimal import Decimal
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.views import View
+
+from proxies import selectors as proxy_selectors
+
+from . import selectors
+from .csv import csv_lines
+from .forms import MAX_EXPORT_DAYS, DateRangeForm
+
+_UNITS = ("B", "KB", "MB", "GB", "TB", "PB", "EB")
+
+
+def human_bytes(value: int) -> str:
+    """Traffic in decimal units, `1.25 GB` for 1,250,000,000 bytes.
+
+    Decimal (10^3) rather than binary units because plans are priced per GB of 10^9 bytes: a figure
+    on the page multiplied by the plan's price must give the cost on the same page.
+    """
+    amount, unit = Decimal(value), 0
+    while abs(amount) >= 1000 and unit < len(_UNITS) - 1:
+        amount /= 1000
+        unit += 1
+    if unit == 0:
+        return f"{value} B"
+    return f"{amount:.2f} {_UNITS[unit]}"
+
+
+class StatisticsView(LoginRequiredMixin, View):
+    """Traffic per day over a chosen range, totals and a per-proxy breakdown."""
+
+    template_name = "stats/statistics.html"
+
+    def get(self, request):
+        form = DateRangeForm(request.GET)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form}, status=400)
+        series = selectors.account_traffic(
+            owner_id=request.user.pk, date_from=form.start, date_to=form.end
+        )
+        totals = selectors.totals(series)
+        breakdown = selectors.proxy_breakdown(
+            owner_id=request.user.pk, date_from=form.start, date_to=form.end
+        )
+        # Live proxies without traffic in the range get a row too: their CSV (all zero days) is
+        # still a valid report, and the table then lists every proxy the account has.
+        listed = {row["proxy__public_id"] for row in breakdown}
+        idle = (
+            proxy_selectors.proxy_list(
+                owner_id=request.user.pk, date_from=form.start, date_to=form.end
+            )
+            .prefetch_related(None)
+            .order_by("name")
+            .values("public_id", "name")
+        )
+        breakdown += [
+            {
+                "proxy__public_id": proxy["public_id"],
+                "proxy__name": proxy["name"],
+                "proxy__deleted_at": None,
+                "traffic_bytes": 0,
+                "requests": 0,
+                "cost": Decimal("0.00"),
+                "active_days": 0,
+            }
+            for proxy in idle
+            if proxy["public_id"] not in listed
+        ]
+        for row in breakdown:
+            row["traffic_human"] = human_bytes(row["traffic_bytes"])
+        days = [
+            {
+                "date": day.date,
+                "traffic_bytes": day.traffic_bytes,
+                "traffic_human": human_bytes(day.traffic_bytes),
+                "requests": day.requests,
+                "cost": day.cost,
+            }
+            for day in series
+        ]
+        chart = {
+            "dates": [day.date.isoformat() for day in series],
+            "traffic_bytes": [day.traffic_bytes for day in series],
+            "requests": [day.requests for day in series],
+            "cost": [f"{day.cost:.2f}" for day in series],
+        }
+        context = {
+            "form": form,
+            "range_query": form.query(),
+            "totals": totals,
+            "traffic_human": human_bytes(totals["traffic_bytes"]),
+            "days": days,
+            "chart": chart,
+            "breakdown": breakdown,
+        }
+        return render(request, self.template_name, context)
+
+
+class UsageExportView(LoginRequiredMixin, View):
+    """`/statistics/export/<public_id>.csv?date_from=&date_to=`: one row per day, zero days too.
+
+    Streamed like `GET /v1/proxy/{id}/usage/export`, so memory does not grow with the range.
+    Another account's (or a deleted) proxy is 404.
+    """
+
+    def get(self, request, public_id: str):
+        proxy = proxy_selectors.proxy_get_for_update(owner_id=request.user.pk, public_id=public_id)
+        form = DateRangeForm(request.GET, max_days=MAX_EXPORT_DAYS)
+        if not form.is_valid():
+            errors = [f"{field}: {' '.join(messages)}" for field, messages in form.errors.items()]
+            return HttpResponse(
+                "\n".join(errors) + "\n", status=400, content_type="text/plain; charset=utf-8"
+            )
+        rows = selectors.proxy_usage_days(proxy_id=proxy.pk, date_from=form.start, date_to=form.end)
+        response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+        filename = f"usage-{proxy.name}-{form.start:%Y-%m-%d}-{form.end:%Y-%m-%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
