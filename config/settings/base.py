@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "proxies.geo",
     "billing",
     "stats",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,4 @@
-"""Operator commands: create_api_key, revoke_api_key, seed_demo."""
+"""Operator commands: create_api_key, revoke_api_key (seed_demo: tests/demo)."""
 
 import io
 
@@ -108,12 +108,3 @@ def test_revoke_api_key_by_full_value(user):
 def test_revoke_api_key_unknown(value):
     with pytest.raises(CommandError, match="No such API key"):
         run("revoke_api_key", value)
-
-
-def test_seed_demo_is_idempotent_and_prints_credentials():
-    first = run("seed_demo")
-    assert "demo / demo-password" in first
-    assert first.count("2xt_") == 3
-    second = run("seed_demo")
-    assert "2xt_" not in second
-    assert APIKey.objects.filter(owner__username="demo").count() == 3

@@ -1,0 +1,199 @@
+"""`manage.py record_usage FILE.csv`: record a batch of gateway traffic (SPEC 3.3).
+
+The file is UTF-8 CSV with the header `proxy_id,date,traffic_bytes,requests`, then one record per
+row: the proxy's public id, the UTC day (YYYY-MM-DD), and whole non-negative numbers of bytes and
+requests.  Several rows may name the same proxy and day; they add up.  Blank lines are ignored.
+
+Every row is checked before anything is written.  If any row is bad, each bad row is reported on
+stderr with its line number, the command exits non-zero and nothing is recorded.  Otherwise all rows
+are applied in one transaction through `stats.services.usage_record` (totals, charges, limits and
+balance rules of A10), and a summary is printed.
+"""
+
+import csv
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import Transaction, TransactionType
+from proxies.models import Proxy
+from stats.services import (
+    MAX_BACKDATE_DAYS,
+    MAX_BYTES_PER_RECORD,
+    MAX_REQUESTS_PER_RECORD,
+    usage_record,
+)
+
+HEADER = ["proxy_id", "date", "traffic_bytes", "requests"]
+MAX_REPORTED_ERRORS = 100
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WHOLE = re.compile(r"^\d+$")
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    proxy: Proxy
+    day: date
+    traffic_bytes: int
+    requests: int
+
+
+class Command(BaseCommand):
+    help = "Record traffic from a CSV file (proxy_id,date,traffic_bytes,requests): all or nothing."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file", type=Path, help="CSV file with a header line.")
+
+    def handle(self, *args, file: Path, **options) -> None:
+        now = timezone.now()
+        rows, errors = self.read(file, now=now)
+        if errors:
+            for message in errors[:MAX_REPORTED_ERRORS]:
+                self.stderr.write(message)
+            if len(errors) > MAX_REPORTED_ERRORS:
+                self.stderr.write(f"... and {len(errors) - MAX_REPORTED_ERRORS} more bad rows.")
+            raise CommandError(
+                f"{len(errors)} bad row{'s' if len(errors) != 1 else ''} in {file}; "
+                "nothing was recorded."
+            )
+        if not rows:
+            self.stdout.write(f"No rows in {file}; nothing recorded.")
+            return
+        self.apply(rows, now=now)
+
+    # --- Validation ------------------------------------------------------------------------------
+
+    def read(self, file: Path, *, now: datetime) -> tuple[list[Row], list[str]]:
+        """Every row parsed and checked; bad rows come back as `line N: reason` messages."""
+        try:
+            with file.open(newline="", encoding="utf-8-sig") as handle:
+                records = list(self.records(handle))
+        except OSError as error:
+            raise CommandError(f"Cannot read {file}: {error.strerror or error}.") from None
+        except UnicodeDecodeError:
+            raise CommandError(f"{file} is not UTF-8 text; nothing was recorded.") from None
+        except csv.Error as error:
+            raise CommandError(
+                f"{file} is not valid CSV ({error}); nothing was recorded."
+            ) from None
+
+        if not records:
+            return [], [f"line 1: expected the header {','.join(HEADER)}, but the file is empty."]
+        header_line, header = records[0]
+        if [cell.strip() for cell in header] != HEADER:
+            return [], [
+                f"line {header_line}: expected the header {','.join(HEADER)}, "
+                f"got {','.join(header)!r}."
+            ]
+
+        public_ids = {cells[0].strip() for _, cells in records[1:] if cells}
+        proxies = {p.public_id: p for p in Proxy.objects.filter(public_id__in=public_ids)}
+        today = now.astimezone(UTC).date()
+        rows: list[Row] = []
+        errors: list[str] = []
+        for line, cells in records[1:]:
+            problems: list[str] = []
+            if len(cells) != len(HEADER):
+                errors.append(f"line {line}: expected {len(HEADER)} columns, got {len(cells)}.")
+                continue
+            proxy_id, day_text, bytes_text, requests_text = (cell.strip() for cell in cells)
+            proxy = proxies.get(proxy_id)
+            day = self.parse_day(day_text, today=today, problems=problems)
+            if proxy is None:
+                problems.append(f"unknown proxy id {proxy_id!r}")
+            elif proxy.deleted_at and day and day > proxy.deleted_at.astimezone(UTC).date():
+                problems.append(
+                    f"proxy {proxy_id!r} was deleted on {proxy.deleted_at:%Y-%m-%d}, before {day}"
+                )
+            traffic_bytes = self.parse_whole(
+                bytes_text, "traffic_bytes", MAX_BYTES_PER_RECORD, problems
+            )
+            requests = self.parse_whole(
+                requests_text, "requests", MAX_REQUESTS_PER_RECORD, problems
+            )
+            if problems:
+                errors.append(f"line {line}: {'; '.join(problems)}.")
+            else:
+                rows.append(Row(line, proxy, day, traffic_bytes, requests))
+        return rows, errors
+
+    @staticmethod
+    def records(handle) -> Iterator[tuple[int, list[str]]]:
+        """(line number where the record starts, cells), skipping blank lines."""
+        reader = csv.reader(handle)
+        start = 1
+        for cells in reader:
+            if cells and any(cell.strip() for cell in cells):
+                yield start, cells
+            start = reader.line_num + 1
+
+    @staticmethod
+    def parse_day(text: str, *, today: date, problems: list[str]) -> date | None:
+        try:
+            if not _DATE.match(text):
+                raise ValueError
+            day = date.fromisoformat(text)
+        except ValueError:
+            problems.append(f"date {text!r} is not a date (YYYY-MM-DD)")
+            return None
+        if day > today:
+            problems.append(f"date {text} is in the future (today is {today} UTC)")
+            return None
+        if day < today - timedelta(days=MAX_BACKDATE_DAYS):
+            problems.append(f"date {text} is more than {MAX_BACKDATE_DAYS} days ago")
+            return None
+        return day
+
+    @staticmethod
+    def parse_whole(text: str, field: str, maximum: int, problems: list[str]) -> int | None:
+        if not _WHOLE.match(text) or int(text) > maximum:
+            problems.append(f"{field} {text!r} is not a whole number from 0 to {maximum}")
+            return None
+        return int(text)
+
+    # --- Applying --------------------------------------------------------------------------------
+
+    def apply(self, rows: list[Row], *, now: datetime) -> None:
+        # One order for every import (account, proxy, day), so two imports running at once lock
+        # accounts in the same order and cannot deadlock; totals do not depend on the order.
+        ordered = sorted(rows, key=lambda r: (r.proxy.owner_id, r.proxy.pk, r.day, r.line))
+        with transaction.atomic():
+            for row in ordered:
+                try:
+                    usage_record(
+                        proxy=row.proxy,
+                        day=row.day,
+                        traffic_bytes=row.traffic_bytes,
+                        requests=row.requests,
+                        now=now,
+                    )
+                except ValidationError as error:
+                    raise CommandError(
+                        f"line {row.line}: {' '.join(error.messages)} Nothing was recorded."
+                    ) from None
+            charged = -sum(
+                Transaction.objects.filter(
+                    type=TransactionType.CHARGE,
+                    proxy__in={row.proxy.pk for row in rows},
+                    created_at=now,
+                ).values_list("amount", flat=True),
+                Decimal("0.00"),
+            )
+        proxies = {row.proxy.pk for row in rows}
+        accounts = {row.proxy.owner_id for row in rows}
+        self.stdout.write(
+            f"Recorded {len(rows)} row{'s' if len(rows) != 1 else ''} for {len(proxies)} "
+            f"prox{'ies' if len(proxies) != 1 else 'y'} of {len(accounts)} "
+            f"account{'s' if len(accounts) != 1 else ''}: "
+            f"{sum(r.traffic_bytes for r in rows):,} bytes, {sum(r.requests for r in rows):,} "
+            f"requests, charged {charged} USD."
+        )

@@ -1,0 +1,230 @@
+"""usage_record and the ledger under real concurrency (PostgreSQL): nothing lost, nothing doubled.
+
+Each thread has its own database connection and transaction, as gateway workers would.  After the
+parallel runs every total is compared with what a serial run must give: traffic and requests per
+proxy-day, the day's cost (the rounded total), the charges (summing to the cost) and the balance
+(the ledger's sum).
+"""
+
+import threading
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+from django.db import connection, connections
+
+from billing.models import Balance, Transaction, TransactionType
+from billing.services import balance_topup
+from proxies.models import Proxy, ProxyStatus, SuspensionReason
+from proxies.services import proxy_update
+from stats.models import UsageDaily
+from stats.services import usage_record
+from tests.factories import PlanFactory, ProxyFactory, UserFactory
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
+
+NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
+TODAY = NOW.date()
+PRICE = Decimal("3.33")
+CENTS = Decimal("0.01")
+
+
+@pytest.fixture(autouse=True)
+def _needs_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "needs PostgreSQL (set DATABASE_URL): real row locks between concurrent transactions"
+        )
+
+
+def run_in_parallel(count: int, work) -> list:
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = work(index)
+        except Exception as error:  # the outcome is what we assert on
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def make_account(funds: str = "100000"):
+    owner = UserFactory()
+    balance_topup(owner=owner, amount=funds, now=NOW - timedelta(days=1))
+    return owner
+
+
+def make_proxy(owner, name: str, **fields) -> Proxy:
+    # The account is funded, so the proxy starts `active`.
+    return ProxyFactory(
+        owner=owner, name=name, tariff=PlanFactory(price_per_gb=PRICE), created_at=NOW, **fields
+    )
+
+
+def sizes_for(worker: int, count: int) -> list[int]:
+    """Awkward record sizes, different per worker, so rounding is exercised on every record."""
+    return [1_234_567 * (worker + 1) + 7_654_321 * step for step in range(count)]
+
+
+def ledger(**filters) -> Decimal:
+    amounts = Transaction.objects.filter(**filters).values_list("amount", flat=True)
+    return sum(amounts, Decimal("0.00"))
+
+
+def assert_day_exact(proxy: Proxy, traffic_bytes: int, requests: int) -> None:
+    usage = UsageDaily.objects.get(proxy=proxy, date=TODAY)
+    cost = (Decimal(traffic_bytes) * PRICE / 10**9).quantize(CENTS, ROUND_HALF_UP)
+    assert (usage.traffic_bytes, usage.requests, usage.cost) == (traffic_bytes, requests, cost)
+    assert -ledger(proxy=proxy, type=TransactionType.CHARGE) == cost
+
+
+def assert_balance_is_ledger_sum(owner) -> Decimal:
+    balance = Balance.objects.get(owner=owner).funds_available
+    assert balance == ledger(owner=owner)
+    return balance
+
+
+def test_parallel_records_for_one_proxy_lose_nothing():
+    owner = make_account()
+    proxy = make_proxy(owner, "busy")
+    workers, per_worker = 8, 15
+
+    def work(index: int) -> None:
+        for size in sizes_for(index, per_worker):
+            usage_record(proxy=proxy, day=TODAY, traffic_bytes=size, requests=index + 1, now=NOW)
+
+    assert run_in_parallel(workers, work) == [None] * workers
+    traffic = sum(sum(sizes_for(i, per_worker)) for i in range(workers))
+    requests = sum((i + 1) * per_worker for i in range(workers))
+    assert_day_exact(proxy, traffic, requests)
+    assert UsageDaily.objects.filter(proxy=proxy).count() == 1
+    balance = assert_balance_is_ledger_sum(owner)
+    assert balance == Decimal("100000") - UsageDaily.objects.get(proxy=proxy).cost
+
+
+def test_parallel_records_for_several_proxies_of_one_account_lose_nothing():
+    owner = make_account()
+    proxies = [make_proxy(owner, f"p{i}") for i in range(4)]
+    workers, per_worker = 8, 12
+
+    def work(index: int) -> None:
+        # Every worker writes to every proxy, in a different order, so locks are contended.
+        for step, size in enumerate(sizes_for(index, per_worker)):
+            proxy = proxies[(index + step) % len(proxies)]
+            usage_record(proxy=proxy, day=TODAY, traffic_bytes=size, requests=1, now=NOW)
+
+    assert run_in_parallel(workers, work) == [None] * workers
+    for position, proxy in enumerate(proxies):
+        expected = [
+            (size, 1)
+            for index in range(workers)
+            for step, size in enumerate(sizes_for(index, per_worker))
+            if (index + step) % len(proxies) == position
+        ]
+        assert_day_exact(proxy, sum(s for s, _ in expected), len(expected))
+    costs = sum(UsageDaily.objects.filter(owner=owner).values_list("cost", flat=True))
+    assert assert_balance_is_ledger_sum(owner) == Decimal("100000") - costs
+
+
+def test_parallel_charges_and_topups_keep_the_balance_equal_to_the_ledger():
+    owner = make_account("50")
+    proxy = make_proxy(owner, "p")
+    workers, per_worker = 8, 10
+
+    def work(index: int) -> None:
+        for step in range(per_worker):
+            if index % 2:
+                balance_topup(owner=owner, amount="0.37", now=NOW)
+            else:
+                usage_record(
+                    proxy=proxy, day=TODAY, traffic_bytes=12_345_678 + step, requests=1, now=NOW
+                )
+
+    assert run_in_parallel(workers, work) == [None] * workers
+    topups = Transaction.objects.filter(owner=owner, type=TransactionType.TOP_UP)
+    assert topups.count() == 1 + (workers // 2) * per_worker
+    balance = assert_balance_is_ledger_sum(owner)
+    cost = UsageDaily.objects.get(proxy=proxy).cost
+    assert balance == Decimal("50") + Decimal("0.37") * (workers // 2) * per_worker - cost
+
+
+def test_parallel_records_that_exhaust_the_balance_suspend_every_proxy():
+    owner = make_account("1.00")
+    proxies = [make_proxy(owner, f"p{i}") for i in range(3)]
+    switched_off = make_proxy(owner, "off")
+    proxy_update(proxy=switched_off, status="inactive", now=NOW)
+
+    def work(index: int) -> None:
+        # 100 MB at $3.33/GB costs $0.333 -> $0.33: twelve of them overdraw $1.00.
+        for _ in range(3):
+            usage_record(
+                proxy=proxies[index % 3], day=TODAY, traffic_bytes=10**8, requests=1, now=NOW
+            )
+
+    assert run_in_parallel(4, work) == [None] * 4
+    balance = assert_balance_is_ledger_sum(owner)
+    assert balance < 0
+    for proxy in proxies:
+        proxy.refresh_from_db()
+        assert (proxy.status, proxy.suspended_reason) == (
+            ProxyStatus.SUSPENDED,
+            SuspensionReason.BALANCE,
+        )
+    switched_off.refresh_from_db()
+    assert switched_off.status == ProxyStatus.INACTIVE
+
+
+def test_limit_changes_topups_and_records_at_once_do_not_deadlock():
+    owner = make_account("20")
+    proxies = [
+        make_proxy(owner, f"p{i}", limit_type="traffic", limit_period="daily", limit_total=10**12)
+        for i in range(3)
+    ]
+
+    def work(index: int) -> None:
+        for step in range(8):
+            proxy = proxies[(index + step) % 3]
+            if index % 3 == 0:
+                total = 10**12 - step
+                limits = {"limit_type": "traffic", "time_period": "daily", "total_limit": total}
+                proxy_update(proxy=proxy, limits=limits, now=NOW)
+            elif index % 3 == 1:
+                balance_topup(owner=owner, amount="0.01", now=NOW)
+            else:
+                usage_record(proxy=proxy, day=TODAY, traffic_bytes=10**7, requests=1, now=NOW)
+
+    assert run_in_parallel(6, work) == [None] * 6
+    assert_balance_is_ledger_sum(owner)
+    assert sum(UsageDaily.objects.filter(owner=owner).values_list("traffic_bytes", flat=True)) == (
+        2 * 8 * 10**7
+    )
+
+
+def test_records_of_different_accounts_run_side_by_side():
+    owners = [make_account() for _ in range(4)]
+    proxies = [make_proxy(owner, "same_name") for owner in owners]
+
+    def work(index: int) -> None:
+        for size in sizes_for(index, 10):
+            usage_record(
+                proxy=proxies[index % 4], day=TODAY, traffic_bytes=size, requests=1, now=NOW
+            )
+
+    assert run_in_parallel(8, work) == [None] * 8
+    for position, (owner, proxy) in enumerate(zip(owners, proxies, strict=True)):
+        mine = [i for i in range(8) if i % 4 == position]
+        assert_day_exact(proxy, sum(sum(sizes_for(i, 10)) for i in mine), 10 * len(mine))
+        assert_balance_is_ledger_sum(owner)

@@ -1,0 +1,218 @@
+"""usage_record: daily totals, charges rounded to cents once per proxy-day, validation (SPEC 3.3).
+
+The A10 status rules it triggers are tested with the proxy services in tests/proxies.
+"""
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from billing.models import Balance, Transaction, TransactionType
+from billing.services import balance_topup
+from proxies.services import proxy_create
+from stats.models import UsageDaily
+from stats.services import MAX_BACKDATE_DAYS, MAX_BYTES_PER_RECORD, usage_cost, usage_record
+from tests.factories import PlanFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
+TODAY = NOW.date()
+GB = 10**9
+CENTS = Decimal("0.01")
+
+
+@pytest.fixture
+def account(user):
+    balance_topup(owner=user, amount="10000", now=NOW - timedelta(days=1))
+    return user
+
+
+def make_proxy(owner, price: str = "4.00", name: str = "p"):
+    plan = PlanFactory(price_per_gb=Decimal(price))
+    return proxy_create(
+        owner=owner, name=name, proxy_type=plan.proxy_type, tariff_id=plan.pk, now=NOW
+    )
+
+
+def record(proxy, traffic_bytes: int, requests: int = 1, *, day: date = TODAY, now=NOW):
+    return usage_record(
+        proxy=proxy, day=day, traffic_bytes=traffic_bytes, requests=requests, now=now
+    )
+
+
+# Ledger sums are taken in Python: SQLite's SUM() over a decimal column adds floats.
+def charges(proxy) -> Decimal:
+    amounts = Transaction.objects.filter(proxy=proxy, type=TransactionType.CHARGE)
+    return -sum(amounts.values_list("amount", flat=True), Decimal("0.00"))
+
+
+def assert_ledger_consistent(owner) -> None:
+    balance = Balance.objects.get(owner=owner).funds_available
+    ledger = Transaction.objects.filter(owner=owner).values_list("amount", flat=True)
+    assert balance == sum(ledger, Decimal("0.00"))
+
+
+def test_record_adds_to_the_days_totals_and_charges_the_plan_price(account):
+    proxy = make_proxy(account, "4.00")
+    first = record(proxy, GB, 100)
+    assert (first.traffic_bytes, first.requests, first.cost) == (GB, 100, Decimal("4.00"))
+    second = record(proxy, GB // 2, 50)
+    assert (second.pk, second.traffic_bytes, second.requests, second.cost) == (
+        first.pk,
+        GB + GB // 2,
+        150,
+        Decimal("6.00"),
+    )
+    assert second.owner_id == account.pk
+    assert UsageDaily.objects.count() == 1
+    assert list(
+        Transaction.objects.filter(type=TransactionType.CHARGE)
+        .order_by("pk")
+        .values_list("amount", "proxy", "source", "created_at")
+    ) == [
+        (Decimal("-4.00"), proxy.pk, "usage", NOW),
+        (Decimal("-2.00"), proxy.pk, "usage", NOW),
+    ]
+    assert Balance.objects.get(owner=account).funds_available == Decimal("9994.00")
+    assert_ledger_consistent(account)
+
+
+def test_each_day_and_proxy_has_its_own_row(account):
+    one, two = make_proxy(account, name="one"), make_proxy(account, name="two")
+    record(one, GB, day=TODAY)
+    record(one, GB, day=TODAY - timedelta(days=1))
+    record(two, GB, day=TODAY)
+    assert UsageDaily.objects.count() == 3
+    assert UsageDaily.objects.get(proxy=one, date=TODAY - timedelta(days=1)).cost == Decimal("4.00")
+
+
+def test_many_small_records_are_still_billed(account):
+    # 1 MB at $4.00/GB is $0.004: rounded on its own it would never be charged.
+    proxy = make_proxy(account, "4.00")
+    for _ in range(100):
+        usage = record(proxy, 10**6)
+    assert usage.traffic_bytes == 10**8
+    assert usage.cost == Decimal("0.40")
+    assert charges(proxy) == Decimal("0.40")
+
+
+def test_small_records_are_not_overbilled(account):
+    # 4 MB at $4.00/GB is $0.016: rounded on its own each would be charged $0.02 (25% too much).
+    proxy = make_proxy(account, "4.00")
+    for _ in range(250):
+        usage = record(proxy, 4 * 10**6)
+    assert usage.traffic_bytes == GB
+    assert usage.cost == charges(proxy) == Decimal("4.00")
+
+
+def test_days_cost_is_the_rounded_total_whatever_the_record_sizes(account):
+    rng = random.Random(20260314)
+    proxy = make_proxy(account, "3.33")
+    total = 0
+    for _ in range(120):
+        size = rng.choice([1, 999, 123_457, 2_500_000, 7 * 10**6, 333 * 10**6])
+        total += size
+        usage = record(proxy, size)
+        expected = (Decimal(total) * Decimal("3.33") / GB).quantize(CENTS, ROUND_HALF_UP)
+        assert usage.cost == expected
+    assert charges(proxy) == usage.cost
+    assert_ledger_consistent(account)
+
+
+@pytest.mark.parametrize(
+    ("traffic_bytes", "price", "cost"),
+    [
+        (1_250_000, "4.00", "0.01"),  # $0.005 rounds half up
+        (1_249_999, "4.00", "0.00"),
+        (123_456_789_012, "8.00", "987.65"),
+        (MAX_BYTES_PER_RECORD, "8.00", "8000000.00"),
+        (0, "4.00", "0.00"),
+    ],
+)
+def test_cost_is_rounded_half_up_to_cents(account, traffic_bytes, price, cost):
+    proxy = make_proxy(account, price)
+    usage = record(proxy, traffic_bytes)
+    assert usage.cost == Decimal(cost)
+    assert charges(proxy) == Decimal(cost)
+
+
+def test_a_record_that_rounds_to_nothing_books_no_charge(account):
+    proxy = make_proxy(account)
+    record(proxy, 1000, 5)
+    assert not Transaction.objects.filter(type=TransactionType.CHARGE).exists()
+    assert UsageDaily.objects.get().requests == 5
+
+
+def test_money_is_decimal_everywhere(account):
+    proxy = make_proxy(account, "2.50")
+    usage = record(proxy, 333_333_333)
+    usage.refresh_from_db()
+    entry = Transaction.objects.get(type=TransactionType.CHARGE)
+    balance = Balance.objects.get(owner=account).funds_available
+    for value in (usage.cost, entry.amount, balance, usage_cost(1, Decimal("2.50"))):
+        assert isinstance(value, Decimal)
+    assert (usage.cost, entry.amount) == (Decimal("0.83"), Decimal("-0.83"))
+
+
+def test_a_lower_price_later_in_the_day_never_refunds(account):
+    proxy = make_proxy(account, "8.00")
+    record(proxy, GB)  # $8.00
+    proxy.tariff.price_per_gb = Decimal("1.00")
+    proxy.tariff.save()
+    usage = record(proxy, GB)  # 2 GB at $1.00 = $2.00 < $8.00 already charged
+    assert usage.cost == charges(proxy) == Decimal("8.00")
+    assert not Transaction.objects.filter(amount__gt=0, type=TransactionType.CHARGE).exists()
+
+
+def test_charge_description_names_the_proxy_and_day(account):
+    proxy = make_proxy(account, name="shop_scraper")
+    record(proxy, GB, day=TODAY - timedelta(days=3))
+    assert Transaction.objects.get(type=TransactionType.CHARGE).description == (
+        "Traffic of shop_scraper on 2026-03-11"
+    )
+
+
+def test_backdated_records_are_accepted_up_to_the_limit(account):
+    proxy = make_proxy(account)
+    oldest = TODAY - timedelta(days=MAX_BACKDATE_DAYS)
+    assert record(proxy, GB, day=oldest).date == oldest
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"traffic_bytes": -1}, "traffic_bytes"),
+        ({"traffic_bytes": 1.5}, "traffic_bytes"),
+        ({"traffic_bytes": "100"}, "traffic_bytes"),
+        ({"traffic_bytes": True}, "traffic_bytes"),
+        ({"traffic_bytes": None}, "traffic_bytes"),
+        ({"traffic_bytes": MAX_BYTES_PER_RECORD + 1}, "traffic_bytes"),
+        ({"requests": -5}, "requests"),
+        ({"requests": 2.0}, "requests"),
+        ({"day": TODAY + timedelta(days=1)}, "date"),
+        ({"day": TODAY - timedelta(days=MAX_BACKDATE_DAYS + 1)}, "date"),
+        ({"day": "2026-03-14"}, "date"),
+        ({"day": NOW}, "date"),
+    ],
+)
+def test_bad_input_raises_and_writes_nothing(account, fields, field):
+    proxy = make_proxy(account)
+    values = {"proxy": proxy, "day": TODAY, "traffic_bytes": GB, "requests": 1, "now": NOW}
+    with pytest.raises(ValidationError) as error:
+        usage_record(**{**values, **fields})
+    assert list(error.value.message_dict) == [field]
+    assert not UsageDaily.objects.exists()
+    assert not Transaction.objects.filter(type=TransactionType.CHARGE).exists()
+    assert Balance.objects.get(owner=account).funds_available == Decimal("10000.00")
+
+
+def test_future_is_judged_in_utc(account):
+    proxy = make_proxy(account)
+    late_evening = datetime(2026, 3, 14, 23, 59, tzinfo=UTC)
+    with pytest.raises(ValidationError):
+        record(proxy, 1, day=date(2026, 3, 15), now=late_evening)
+    assert record(proxy, 1, day=date(2026, 3, 15), now=late_evening + timedelta(minutes=1))
