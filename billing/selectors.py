@@ -1,6 +1,6 @@
 """Reads of plans, the ledger and the balance."""
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import QuerySet
@@ -29,6 +29,7 @@ def balance_get(*, owner_id: int) -> Decimal:
 
 def transaction_list(*, owner_id: int, date_from: date, date_to: date) -> QuerySet[Transaction]:
     """The account's ledger entries created on the days of the range (UTC)."""
-    return Transaction.objects.filter(
-        owner_id=owner_id, created_at__date__gte=date_from, created_at__date__lte=date_to
-    )
+    # Bounds on the column itself (not on its date part) so the (owner, created_at) index applies.
+    start = datetime.combine(date_from, time.min, tzinfo=UTC)
+    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=UTC)
+    return Transaction.objects.filter(owner_id=owner_id, created_at__gte=start, created_at__lt=end)

@@ -44,10 +44,11 @@ def parse_money(value: object, *, field: str = "amount") -> Decimal:
         raise ValidationError({field: "Enter an amount such as 12.50."}) from None
     if not amount.is_finite() or amount <= 0:
         raise ValidationError({field: "The amount must be greater than zero."})
-    if amount != amount.quantize(CENTS):
-        raise ValidationError({field: "Use at most two decimal places."})
+    # Checked before quantize(): quantizing a huge value (1e30) raises InvalidOperation.
     if amount > MAX_TOPUP:
         raise ValidationError({field: f"The amount must be at most {MAX_TOPUP}."})
+    if amount != amount.quantize(CENTS):
+        raise ValidationError({field: "Use at most two decimal places."})
     return amount.quantize(CENTS)
 
 

@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -63,7 +63,7 @@ def proxy_list(
     if statuses:
         queryset = queryset.filter(status__in=statuses)
     if search:
-        queryset = queryset.filter(Q(name__icontains=search) | Q(description__icontains=search))
+        queryset = queryset.filter(name__icontains=search)
     return with_usage(queryset, date_from=date_from, date_to=date_to)
 
 

@@ -73,7 +73,7 @@ def clean_ip_whitelist(entries: object) -> list[str]:
     for entry in entries:
         text = entry.strip() if isinstance(entry, str) else None
         try:
-            if not text:
+            if not text or "%" in text:  # no IPv6 zone ids: meaningless to a gateway
                 raise ValueError
             value = str(
                 ipaddress.ip_network(text, strict=True)
@@ -139,6 +139,11 @@ def clean_countries(country_ids: object) -> list[int]:
     ):
         raise ValidationError({"countries": "Send a list of country ids (integers)."})
     ids = list(dict.fromkeys(country_ids))
+    out_of_range = [c for c in ids if not 0 < c < 1000]  # ISO 3166-1 numeric codes
+    if out_of_range:
+        raise ValidationError(
+            {"countries": f"Unknown country id(s): {', '.join(map(str, out_of_range))}."}
+        )
     if len(ids) > MAX_COUNTRIES:
         raise ValidationError({"countries": f"At most {MAX_COUNTRIES} countries."})
     known = set(Country.objects.filter(pk__in=ids).values_list("pk", flat=True))
@@ -372,7 +377,9 @@ def proxy_update(
         raise ValidationError(errors)
 
     balance = account_lock(proxy.owner_id)
-    locked = Proxy.objects.select_for_update().get(pk=proxy.pk)
+    locked = Proxy.objects.alive().select_for_update().filter(pk=proxy.pk).first()
+    if locked is None:  # deleted meanwhile: switching it back on would revive a deleted proxy
+        raise ValidationError({"proxy": "This proxy has been deleted."})
     if "description" in changes:
         locked.description = changes["description"]
     if "ip_whitelist" in changes:
