@@ -35,21 +35,17 @@ to this machine at its printed load average; compare ratios between machines.  O
 query also pays a network round trip and server-side planning, shared by all three schemes.
 """
 
-import argparse
 import gc
 import importlib
 import os
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import dj_database_url
 import django
 import rest_framework
 import rest_framework_api_key
@@ -60,6 +56,8 @@ from django.db import connections
 # Run as a script, Python puts benchmarks/ on the path; the project's packages live one level up.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
+
+from benchmarks.databases import benchmark_database, parse_args
 
 if TYPE_CHECKING:
     from benchmarks.auth_harness import Scheme, Schemes
@@ -151,58 +149,6 @@ class TableSizeResult:
 
 
 # --- Database and settings -------------------------------------------------------------------
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a ~30 s smoke run")
-    parser.add_argument(
-        "--database-url",
-        help="a PostgreSQL URL whose database the run creates and drops (default: temporary SQLite)",
-    )
-    args = parser.parse_args(argv)
-    if args.database_url:
-        engine = dj_database_url.parse(args.database_url)["ENGINE"]
-        if engine != "django.db.backends.postgresql":
-            parser.error("--database-url must be a PostgreSQL URL (SQLite is the default)")
-    return args
-
-
-@contextmanager
-def benchmark_database(url: str | None) -> Iterator[str]:
-    """The URL of a new, empty database that is removed when the block ends."""
-    if url:
-        with postgres_database(url):
-            yield url
-    else:
-        with tempfile.TemporaryDirectory(prefix="bench_auth_") as directory:
-            yield f"sqlite:///{Path(directory) / 'bench_auth.sqlite3'}"
-
-
-@contextmanager
-def postgres_database(url: str) -> Iterator[None]:
-    """Create the database named in `url` and drop it afterwards; never touch an existing one."""
-    import psycopg
-    from psycopg import sql
-
-    config = dj_database_url.parse(url)
-    name = config["NAME"]
-    server = psycopg.connect(
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    with server:
-        if server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            raise SystemExit(f"Database {name!r} already exists: drop it or name another one.")
-        server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield
-        finally:
-            server.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def configure_django(database_url: str) -> None:
@@ -402,8 +348,8 @@ def run(plan: Plan, *, quick: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     started = time.perf_counter()
-    args = parse_args(argv)
-    with benchmark_database(args.database_url) as database_url:
+    args = parse_args(argv, description=__doc__.split("\n\n")[0], quick_help="a ~30 s smoke run")
+    with benchmark_database(args.database_url, name="bench_auth") as database_url:
         configure_django(database_url)
         try:
             run(QUICK if args.quick else FULL, quick=args.quick)

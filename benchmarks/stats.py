@@ -38,7 +38,6 @@ call (the API key lookup included).  Absolute times belong to this machine at it
 average; compare ratios.
 """
 
-import argparse
 import gc
 import importlib
 import json
@@ -47,17 +46,14 @@ import random
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import dj_database_url
 import django
 from django.conf import settings
 from django.core.management import call_command
@@ -66,6 +62,8 @@ from django.db import connection, connections
 # Run as a script, Python puts benchmarks/ on the path; the project's packages live one level up.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
+
+from benchmarks.databases import benchmark_database, parse_args
 
 TARGET_SQL_RATIO = 1.5
 # The ten-year export's peak may exceed the one-year peak by the noise between repeated runs, or
@@ -120,58 +118,6 @@ class Timing:
 
 
 # --- Database and settings -------------------------------------------------------------------
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a smoke run, about a minute")
-    parser.add_argument(
-        "--database-url",
-        help="a PostgreSQL URL whose database the run creates and drops (default: temporary SQLite)",
-    )
-    args = parser.parse_args(argv)
-    if args.database_url:
-        engine = dj_database_url.parse(args.database_url)["ENGINE"]
-        if engine != "django.db.backends.postgresql":
-            parser.error("--database-url must be a PostgreSQL URL (SQLite is the default)")
-    return args
-
-
-@contextmanager
-def benchmark_database(url: str | None) -> Iterator[str]:
-    """The URL of a new, empty database that is removed when the block ends."""
-    if url:
-        with postgres_database(url):
-            yield url
-    else:
-        with tempfile.TemporaryDirectory(prefix="bench_stats_") as directory:
-            yield f"sqlite:///{Path(directory) / 'bench_stats.sqlite3'}"
-
-
-@contextmanager
-def postgres_database(url: str) -> Iterator[None]:
-    """Create the database named in `url` and drop it afterwards; never touch an existing one."""
-    import psycopg
-    from psycopg import sql
-
-    config = dj_database_url.parse(url)
-    name = config["NAME"]
-    server = psycopg.connect(
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    with server:
-        if server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            raise SystemExit(f"Database {name!r} already exists: drop it or name another one.")
-        server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield
-        finally:
-            server.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def configure_django(database_url: str) -> None:
@@ -592,8 +538,10 @@ def run(plan: Plan, *, quick: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     started = time.perf_counter()
-    args = parse_args(argv)
-    with benchmark_database(args.database_url) as database_url:
+    args = parse_args(
+        argv, description=__doc__.split("\n\n")[0], quick_help="a smoke run, about a minute"
+    )
+    with benchmark_database(args.database_url, name="bench_stats") as database_url:
         configure_django(database_url)
         try:
             run(QUICK if args.quick else FULL, quick=args.quick)

@@ -79,7 +79,21 @@ def _book(
     return entry
 
 
-@transaction.atomic
+def _credit(*, owner, type: str, amount: object, description: str, source: str, now) -> Transaction:
+    """Book money in; proxies suspended for lack of balance resume at once (A10)."""
+    from proxies.services import proxies_refresh_for_account
+
+    now = now or timezone.now()
+    value = parse_money(amount)
+    with transaction.atomic():
+        balance = account_lock(owner.pk)
+        entry = _book(
+            balance, type=type, amount=value, source=source, description=description, now=now
+        )
+        proxies_refresh_for_account(owner_id=owner.pk, balance=balance, now=now)
+    return entry
+
+
 def balance_topup(
     *,
     owner,
@@ -89,24 +103,16 @@ def balance_topup(
     now: datetime | None = None,
 ) -> Transaction:
     """Add funds; proxies suspended for lack of balance resume at once (A10)."""
-    from proxies.services import proxies_refresh_for_account
-
-    now = now or timezone.now()
-    value = parse_money(amount)
-    balance = account_lock(owner.pk)
-    entry = _book(
-        balance,
+    return _credit(
+        owner=owner,
         type=TransactionType.TOP_UP,
-        amount=value,
-        source=source,
+        amount=amount,
         description=description or "Balance top-up",
+        source=source,
         now=now,
     )
-    proxies_refresh_for_account(owner_id=owner.pk, balance=balance, now=now)
-    return entry
 
 
-@transaction.atomic
 def balance_refund(
     *,
     owner,
@@ -116,21 +122,14 @@ def balance_refund(
     now: datetime | None = None,
 ) -> Transaction:
     """Give money back (e.g. for a failed delivery); like a top-up, it can resume proxies."""
-    from proxies.services import proxies_refresh_for_account
-
-    now = now or timezone.now()
-    value = parse_money(amount)
-    balance = account_lock(owner.pk)
-    entry = _book(
-        balance,
+    return _credit(
+        owner=owner,
         type=TransactionType.REFUND,
-        amount=value,
-        source=source,
+        amount=amount,
         description=description or "Refund",
+        source=source,
         now=now,
     )
-    proxies_refresh_for_account(owner_id=owner.pk, balance=balance, now=now)
-    return entry
 
 
 def balance_charge(

@@ -3,14 +3,12 @@
 Each thread has its own database connection and transaction, as separate workers would.
 """
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
 
 from apikeys.models import APIKey
 from apikeys.services import api_key_create, api_key_revoke
+from tests.concurrency import run_in_parallel, skip_unless_postgres
 from tests.factories import APIKeyFactory, UserFactory
 
 pytestmark = [
@@ -21,31 +19,7 @@ pytestmark = [
 
 @pytest.fixture(autouse=True)
 def _needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "needs PostgreSQL (set DATABASE_URL): real row locks between concurrent transactions"
-        )
-
-
-def run_in_parallel(count: int, work) -> list:
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work(index)
-        except Exception as error:  # the outcome is what we assert on
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
+    skip_unless_postgres()
 
 
 @pytest.mark.parametrize("parallel", [2, 8])

@@ -6,12 +6,10 @@ proxy-day, the day's cost (the rounded total), the charges (summing to the cost)
 (the ledger's sum).
 """
 
-import threading
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from django.db import connection, connections
 
 from billing.models import Balance, Transaction, TransactionType
 from billing.services import balance_topup
@@ -19,6 +17,7 @@ from proxies.models import Proxy, ProxyStatus, SuspensionReason
 from proxies.services import proxy_update
 from stats.models import UsageDaily
 from stats.services import usage_record
+from tests.concurrency import run_in_parallel, skip_unless_postgres
 from tests.factories import PlanFactory, ProxyFactory, UserFactory
 
 pytestmark = [
@@ -34,31 +33,7 @@ CENTS = Decimal("0.01")
 
 @pytest.fixture(autouse=True)
 def _needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "needs PostgreSQL (set DATABASE_URL): real row locks between concurrent transactions"
-        )
-
-
-def run_in_parallel(count: int, work) -> list:
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work(index)
-        except Exception as error:  # the outcome is what we assert on
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    skip_unless_postgres()
 
 
 def make_account(funds: str = "100000"):
