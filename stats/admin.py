@@ -1,0 +1,15 @@
+"""Staff view of daily usage (read-only: written only by `usage_record`)."""
+
+from django.contrib import admin
+
+from billing.admin import ReadOnlyAdmin
+
+from .models import UsageDaily
+
+
+@admin.register(UsageDaily)
+class UsageDailyAdmin(ReadOnlyAdmin):
+    list_display = ("date", "proxy", "owner", "traffic_bytes", "requests", "cost")
+    search_fields = ("proxy__name", "proxy__public_id", "owner__username")
+    list_select_related = ("proxy", "owner")
+    date_hierarchy = "date"
