@@ -1,5 +1,6 @@
 """Reads of proxies, always scoped to one owner, with usage figures for a chosen period."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -8,6 +9,8 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from .models import Proxy
+
+_PUBLIC_ID = re.compile(r"[A-Za-z0-9]{1,12}")
 
 # `order_by` values of GET /v1/proxy, mapped to annotated or model fields.
 ORDER_FIELDS: dict[str, str] = {
@@ -67,8 +70,16 @@ def proxy_list(
     return with_usage(queryset, date_from=date_from, date_to=date_to)
 
 
+def _require_id_shape(public_id: str) -> None:
+    # Anything that cannot be an id is 404 before it reaches the database (PostgreSQL rejects
+    # NUL bytes in text with an error, not an empty result).
+    if not _PUBLIC_ID.fullmatch(public_id):
+        raise Http404("No proxy with this id.")
+
+
 def proxy_get(*, owner_id: int, public_id: str, date_from: date, date_to: date) -> Proxy:
     """One live proxy of the owner; Http404 for anybody else's id (A8)."""
+    _require_id_shape(public_id)
     proxy = (
         proxy_list(owner_id=owner_id, date_from=date_from, date_to=date_to)
         .filter(public_id=public_id)
@@ -80,6 +91,8 @@ def proxy_get(*, owner_id: int, public_id: str, date_from: date, date_to: date) 
 
 
 def proxy_get_for_update(*, owner_id: int, public_id: str) -> Proxy:
+    """One live proxy of the owner, without usage figures; Http404 for anybody else's id."""
+    _require_id_shape(public_id)
     proxy = Proxy.objects.alive().filter(owner_id=owner_id, public_id=public_id).first()
     if proxy is None:
         raise Http404("No proxy with this id.")

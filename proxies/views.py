@@ -122,7 +122,8 @@ class ProxyListView(LoginRequiredMixin, View):
 
     def get(self, request):
         params = request.GET
-        search = params.get("search", "").strip()[:100]
+        # NUL bytes cannot be searched for (PostgreSQL refuses them in text): drop them.
+        search = params.get("search", "").replace("\x00", "").strip()[:100]
         status = params.get("status", "")
         if status not in ProxyStatus.values:
             status = ""
