@@ -2,7 +2,6 @@
 
 import re
 from datetime import date
-from decimal import Decimal
 
 from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -97,6 +96,3 @@ def proxy_get_for_update(*, owner_id: int, public_id: str) -> Proxy:
     if proxy is None:
         raise Http404("No proxy with this id.")
     return proxy
-
-
-ZERO = Decimal("0.00")
