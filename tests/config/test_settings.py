@@ -84,3 +84,17 @@ def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_database_connections_persist_on_both_engines(monkeypatch, tmp_path):
+    # A request must not pay the connection set-up (about 2 ms on SQLite, a network handshake on
+    # PostgreSQL); SQLite keeps its own options.
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    sqlite = base.database_from_env(tmp_path / "db.sqlite3")
+    assert sqlite["ENGINE"] == "django.db.backends.sqlite3"
+    assert sqlite["CONN_MAX_AGE"] == 60
+    assert sqlite["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    monkeypatch.setenv("DATABASE_URL", "postgres://user@db.example.com:5432/proxies")
+    postgres = base.database_from_env(tmp_path / "db.sqlite3")
+    assert postgres["ENGINE"] == "django.db.backends.postgresql"
+    assert postgres["CONN_MAX_AGE"] == 60
