@@ -16,7 +16,7 @@ from django.views import View
 from proxies import selectors as proxy_selectors
 
 from . import selectors
-from .csv import csv_lines
+from .csv import usage_csv
 from .forms import MAX_EXPORT_DAYS, DateRangeForm
 
 _UNITS = ("B", "KB", "MB", "GB", "TB", "PB", "EB")
@@ -122,8 +122,13 @@ class UsageExportView(LoginRequiredMixin, View):
             return HttpResponse(
                 "\n".join(errors) + "\n", status=400, content_type="text/plain; charset=utf-8"
             )
-        rows = selectors.proxy_usage_days(proxy_id=proxy.pk, date_from=form.start, date_to=form.end)
-        response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+        rows = selectors.proxy_usage_lines(
+            proxy_id=proxy.pk, date_from=form.start, date_to=form.end
+        )
+        response = StreamingHttpResponse(
+            usage_csv(rows, date_from=form.start, date_to=form.end),
+            content_type="text/csv; charset=utf-8",
+        )
         filename = f"usage-{proxy.name}-{form.start:%Y-%m-%d}-{form.end:%Y-%m-%d}.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "private, no-store"

@@ -11,7 +11,7 @@ from config.views import PublicAPIView
 from proxies.selectors import proxy_get_for_update
 
 from .. import selectors
-from ..csv import csv_lines
+from ..csv import usage_csv
 from . import serializers as s
 
 
@@ -72,8 +72,11 @@ class ProxyUsageExportAPIView(PublicAPIView):
         params = query_params(s.UsageExportParamsSerializer, request)
         proxy = proxy_get_for_update(owner_id=request.user.pk, public_id=id)
         date_from, date_to = params["date_from"], params["date_to"]
-        rows = selectors.proxy_usage_days(proxy_id=proxy.pk, date_from=date_from, date_to=date_to)
-        response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+        rows = selectors.proxy_usage_lines(proxy_id=proxy.pk, date_from=date_from, date_to=date_to)
+        response = StreamingHttpResponse(
+            usage_csv(rows, date_from=date_from, date_to=date_to),
+            content_type="text/csv; charset=utf-8",
+        )
         filename = f"{proxy.name}_usage_{date_from:%Y-%m-%d}_{date_to:%Y-%m-%d}.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from stats.models import UsageDaily
 from stats.selectors import (
@@ -12,7 +13,7 @@ from stats.selectors import (
     account_traffic,
     days,
     proxy_breakdown,
-    proxy_usage_days,
+    proxy_usage_lines,
     totals,
 )
 from tests.factories import ProxyFactory, UsageDailyFactory, UserFactory
@@ -118,36 +119,98 @@ def test_proxy_breakdown_orders_by_traffic_and_keeps_deleted_proxies(owner):
     assert rows[1]["proxy__deleted_at"] is not None
 
 
-def test_proxy_usage_days_zero_fills_one_proxy_in_order(owner):
-    proxy, other = ProxyFactory(owner=owner), ProxyFactory(owner=owner)
-    usage(proxy, D + timedelta(days=1), 5, 1, "0.02")
-    usage(proxy, D + timedelta(days=3), 6, 2, "0.03")
-    usage(other, D, 999)
-    rows = proxy_usage_days(proxy_id=proxy.pk, date_from=D, date_to=D + timedelta(days=4))
-    assert isinstance(rows, types.GeneratorType)
-    assert list(rows) == [
-        DayUsage(D, 0, 0, Decimal("0.00")),
-        DayUsage(D + timedelta(days=1), 5, 1, Decimal("0.02")),
-        DayUsage(D + timedelta(days=2), 0, 0, Decimal("0.00")),
-        DayUsage(D + timedelta(days=3), 6, 2, Decimal("0.03")),
-        DayUsage(D + timedelta(days=4), 0, 0, Decimal("0.00")),
+def lines_of(proxy, date_from: date, date_to: date) -> list[str]:
+    return [
+        line
+        for batch in proxy_usage_lines(proxy_id=proxy.pk, date_from=date_from, date_to=date_to)
+        for line in batch
     ]
 
 
-def test_proxy_usage_days_over_ten_years_is_one_row_per_day(owner, django_assert_max_num_queries):
+def test_proxy_usage_lines_are_the_stored_days_of_one_proxy_in_date_order(owner):
+    proxy, other = ProxyFactory(owner=owner), ProxyFactory(owner=owner)
+    usage(proxy, D + timedelta(days=3), 6, 2, "0.03")
+    usage(proxy, D + timedelta(days=1), 5, 1, "0.02")
+    usage(proxy, D - timedelta(days=1), 999)  # before the range
+    usage(proxy, D + timedelta(days=5), 999)  # after it
+    usage(other, D + timedelta(days=2), 999)  # another proxy of the same account
+    rows = proxy_usage_lines(proxy_id=proxy.pk, date_from=D, date_to=D + timedelta(days=4))
+    assert isinstance(rows, types.GeneratorType)
+    assert list(rows) == [["2026-03-02,5,1,0.02\n", "2026-03-04,6,2,0.03\n"]]
+
+
+def test_proxy_usage_lines_include_both_ends_of_the_range(owner):
+    proxy = ProxyFactory(owner=owner)
+    usage(proxy, D, 1, 1, "0.01")
+    usage(proxy, D + timedelta(days=1), 2, 2, "0.02")
+    assert lines_of(proxy, D, D + timedelta(days=1)) == [
+        "2026-03-01,1,1,0.01\n",
+        "2026-03-02,2,2,0.02\n",
+    ]
+    assert lines_of(proxy, D + timedelta(days=1), D + timedelta(days=1)) == [
+        "2026-03-02,2,2,0.02\n"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("traffic_bytes", "requests", "cost", "expected"),
+    [
+        (0, 0, "0.00", "0,0,0.00"),
+        (1, 1, "0.5", "1,1,0.50"),
+        (1, 1, "0.10", "1,1,0.10"),
+        (1, 1, "7", "1,1,7.00"),  # whole dollars: SQLite stores an integer
+        (1, 1, "1E+3", "1,1,1000.00"),
+        (1, 1, "0.01", "1,1,0.01"),
+        (1, 1, "0.29", "1,1,0.29"),  # 0.29 is 0.28999... as a float
+        (1, 1, "123456789.99", "1,1,123456789.99"),
+        (10**15, 10**12, "999999999999.99", "1000000000000000,1000000000000,999999999999.99"),
+        (2**63 - 1, 2**62, "8000000.00", f"{2**63 - 1},{2**62},8000000.00"),
+    ],
+)
+def test_proxy_usage_lines_format_every_value_exactly(
+    owner, traffic_bytes, requests, cost, expected
+):
+    proxy = ProxyFactory(owner=owner)
+    usage(proxy, D, traffic_bytes, requests, cost)
+    assert lines_of(proxy, D, D) == [f"2026-03-01,{expected}\n"]
+
+
+def test_proxy_usage_lines_over_ten_years_in_batches_of_256_and_one_query(
+    owner, django_assert_num_queries
+):
     proxy = ProxyFactory(owner=owner)
     start = date(2016, 1, 1)
     end = date(2025, 12, 31)
-    for offset in range(0, 3653, 10):
+    for offset in range(0, 3653, 3):
         usage(proxy, start + timedelta(days=offset), offset + 1)
-    with django_assert_max_num_queries(1):
-        rows = list(proxy_usage_days(proxy_id=proxy.pk, date_from=start, date_to=end))
-    assert len(rows) == (end - start).days + 1 == 3653
-    assert [r.date for r in rows] == list(days(start, end))
-    assert sum(r.traffic_bytes for r in rows) == sum(range(1, 3654, 10))
+    with django_assert_num_queries(1):
+        batches = list(proxy_usage_lines(proxy_id=proxy.pk, date_from=start, date_to=end))
+    assert [len(batch) for batch in batches] == [256] * 4 + [1218 - 4 * 256]
+    lines = [line for batch in batches for line in batch]
+    assert [line.split(",")[0] for line in lines] == [
+        (start + timedelta(days=offset)).isoformat() for offset in range(0, 3653, 3)
+    ]
+    assert sum(int(line.split(",")[1]) for line in lines) == sum(range(1, 3654, 3))
 
 
-def test_proxy_usage_days_reads_nothing_before_it_is_consumed(owner, django_assert_num_queries):
+def test_proxy_usage_lines_read_nothing_before_they_are_consumed(owner, django_assert_num_queries):
     proxy = ProxyFactory(owner=owner)
     with django_assert_num_queries(0):
-        proxy_usage_days(proxy_id=proxy.pk, date_from=D, date_to=D)
+        proxy_usage_lines(proxy_id=proxy.pk, date_from=D, date_to=D)
+
+
+def test_proxy_usage_lines_are_iso_dates_under_any_postgresql_datestyle(owner):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no DateStyle, it stores dates as ISO text")
+    proxy = ProxyFactory(owner=owner)
+    usage(proxy, date(2026, 11, 27), 5, 1, "0.02")
+    with connection.cursor() as cursor:
+        cursor.execute("SET DateStyle = 'SQL, DMY'")
+        try:
+            cursor.execute("SELECT '2026-11-27'::date::text")
+            assert cursor.fetchone()[0] == "27/11/2026"  # what a plain cast would give
+            assert lines_of(proxy, date(2026, 11, 27), date(2026, 11, 27)) == [
+                "2026-11-27,5,1,0.02\n"
+            ]
+        finally:
+            cursor.execute("SET DateStyle = 'ISO, MDY'")
