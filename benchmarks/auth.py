@@ -4,7 +4,8 @@ Run:  .venv/bin/python benchmarks/auth.py             (1-2 minutes, temporary SQ
       .venv/bin/python benchmarks/auth.py --quick     (under 30 seconds, a smoke run)
       .venv/bin/python benchmarks/auth.py --database-url postgres://postgres@127.0.0.1:5432/bench_auth
 The PostgreSQL database named in the URL is created for the run and dropped afterwards; an existing
-database of that name is refused, never reused.  DATABASE_URL in the environment is ignored.
+database of that name is refused, never reused.  DATABASE_URL and REDIS_URL in the environment
+are ignored.
 
 Method.  One tiny DRF APIView (GET -> {"ok": true}, JSONRenderer, no throttling) is protected four
 ways: no authentication with AllowAny (the floor); DRF TokenAuthentication + IsAuthenticated;
@@ -36,11 +37,9 @@ query also pays a network round trip and server-side planning, shared by all thr
 """
 
 import gc
-import importlib
 import os
 import statistics
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,15 +48,12 @@ from typing import TYPE_CHECKING
 import django
 import rest_framework
 import rest_framework_api_key
-from django.conf import settings
-from django.core.management import call_command
-from django.db import connections
 
 # Run as a script, Python puts benchmarks/ on the path; the project's packages live one level up.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from benchmarks.databases import benchmark_database, parse_args
+from benchmarks.common import database_description, load_average, run_benchmark, verdict
 
 if TYPE_CHECKING:
     from benchmarks.auth_harness import Scheme, Schemes
@@ -148,28 +144,6 @@ class TableSizeResult:
     fill_seconds: float
 
 
-# --- Database and settings -------------------------------------------------------------------
-
-
-def configure_django(database_url: str) -> None:
-    """The project's test settings for `database_url`, plus the two comparison apps; migrated."""
-    # Settings read the environment in one place: let them build DATABASES (with the project's
-    # SQLite options) exactly as they would for a deployment with this URL.
-    os.environ["DATABASE_URL"] = database_url
-    project = importlib.import_module("config.settings.test")
-    values = {name: getattr(project, name) for name in dir(project) if name.isupper()}
-    values["INSTALLED_APPS"] = [
-        *values["INSTALLED_APPS"],
-        "rest_framework.authtoken",
-        "rest_framework_api_key",
-    ]
-    values["ALLOWED_HOSTS"] = [*values["ALLOWED_HOSTS"], "testserver"]
-    values["DEBUG"] = False  # no query log in the timed loops
-    settings.configure(**values)
-    django.setup()
-    call_command("migrate", verbosity=0, interactive=False)
-
-
 # --- Measuring -------------------------------------------------------------------------------
 
 
@@ -221,14 +195,6 @@ def measure_table_sizes(schemes: "Schemes", plan: Plan) -> list[TableSizeResult]
 
 
 # --- Reporting -------------------------------------------------------------------------------
-
-
-def verdict(held: bool) -> str:
-    return "HELD" if held else "MISSED"
-
-
-def load_average() -> str:
-    return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def print_header(plan: Plan, database: str, *, quick: bool) -> None:
@@ -321,7 +287,7 @@ def print_table_size_target(results: list[TableSizeResult], *, quick: bool) -> N
 def run(plan: Plan, *, quick: bool) -> None:
     """Measure everything and print it; the module docstring says how to read the output."""
     # Imported here, not at the top: DRF reads the settings configured just before.
-    from benchmarks.auth_harness import create_schemes, database_description
+    from benchmarks.auth_harness import create_schemes
 
     schemes = create_schemes()
     for scheme in schemes.all:
@@ -347,15 +313,14 @@ def run(plan: Plan, *, quick: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    started = time.perf_counter()
-    args = parse_args(argv, description=__doc__.split("\n\n")[0], quick_help="a ~30 s smoke run")
-    with benchmark_database(args.database_url, name="bench_auth") as database_url:
-        configure_django(database_url)
-        try:
-            run(QUICK if args.quick else FULL, quick=args.quick)
-        finally:
-            connections.close_all()  # PostgreSQL: before the database is dropped
-    print(f"Finished in {time.perf_counter() - started:.0f} s; load average now {load_average()}")
+    run_benchmark(
+        argv,
+        description=__doc__.split("\n\n")[0],
+        quick_help="a ~30 s smoke run",
+        name="bench_auth",
+        run=lambda quick: run(QUICK if quick else FULL, quick=quick),
+        extra_apps=["rest_framework.authtoken", "rest_framework_api_key"],
+    )
 
 
 if __name__ == "__main__":

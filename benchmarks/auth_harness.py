@@ -6,7 +6,6 @@ configured settings: DRF reads them at import time.
 """
 
 import random
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -274,16 +273,3 @@ def _sqlite_cache_for_bulk_insert(cursor) -> Iterator[None]:
         yield
     finally:
         cursor.execute(f"PRAGMA cache_size = {int(previous)}")
-
-
-def database_description() -> str:
-    if connection.vendor == "sqlite":
-        return (
-            f"SQLite {sqlite3.sqlite_version} (temporary file {connection.settings_dict['NAME']})"
-        )
-    major, minor = divmod(connection.pg_version, 10_000)
-    settings_dict = connection.settings_dict
-    return (
-        f"PostgreSQL {major}.{minor} ({settings_dict['NAME']} on "
-        f"{settings_dict['HOST']}:{settings_dict['PORT']})"
-    )

@@ -42,11 +42,9 @@ average; compare ratios.
 """
 
 import gc
-import importlib
 import json
 import os
 import random
-import sqlite3
 import statistics
 import sys
 import time
@@ -58,15 +56,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import django
-from django.conf import settings
-from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection
 
 # Run as a script, Python puts benchmarks/ on the path; the project's packages live one level up.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from benchmarks.databases import benchmark_database, parse_args
+from benchmarks.common import database_description, load_average, run_benchmark, verdict
 
 TARGET_SQL_RATIO = 1.5
 # The ten-year export's peak may exceed the one-year peak by the noise between repeated runs, or
@@ -118,37 +114,6 @@ class Timing:
             return 0.0
         q1, _, q3 = statistics.quantiles(self.seconds, n=4)
         return (q3 - q1) / 2 * 1000
-
-
-# --- Database and settings -------------------------------------------------------------------
-
-
-def configure_django(database_url: str) -> None:
-    """The project's test settings for `database_url`, migrated."""
-    # Settings read the environment in one place: let them build DATABASES (with the project's
-    # SQLite options) exactly as they would for a deployment with this URL.
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.pop("REDIS_URL", None)
-    project = importlib.import_module("config.settings.test")
-    values = {name: getattr(project, name) for name in dir(project) if name.isupper()}
-    values["ALLOWED_HOSTS"] = [*values["ALLOWED_HOSTS"], "testserver"]
-    values["DEBUG"] = False  # no query log in the timed loops
-    settings.configure(**values)
-    django.setup()
-    call_command("migrate", verbosity=0, interactive=False)
-
-
-def database_description() -> str:
-    if connection.vendor == "sqlite":
-        return (
-            f"SQLite {sqlite3.sqlite_version} (temporary file {connection.settings_dict['NAME']})"
-        )
-    major, minor = divmod(connection.pg_version, 10_000)
-    settings_dict = connection.settings_dict
-    return (
-        f"PostgreSQL {major}.{minor} ({settings_dict['NAME']} on "
-        f"{settings_dict['HOST']}:{settings_dict['PORT']})"
-    )
 
 
 # --- Data ------------------------------------------------------------------------------------
@@ -451,14 +416,6 @@ def export_peak_bytes(case: Case, runs: int) -> list[int]:
 # --- Reporting -------------------------------------------------------------------------------
 
 
-def verdict(held: bool) -> str:
-    return "HELD" if held else "MISSED"
-
-
-def load_average() -> str:
-    return " ".join(f"{load:.2f}" for load in os.getloadavg())
-
-
 def print_timings(case: Case, timings: dict[str, Timing], queries: int) -> None:
     view, sql, out = timings["view"], timings["sql"], timings["sql+out"]
     ratio = view.median_ms / sql.median_ms
@@ -540,17 +497,13 @@ def run(plan: Plan, *, quick: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    started = time.perf_counter()
-    args = parse_args(
-        argv, description=__doc__.split("\n\n")[0], quick_help="a smoke run, about a minute"
+    run_benchmark(
+        argv,
+        description=__doc__.split("\n\n")[0],
+        quick_help="a smoke run, about a minute",
+        name="bench_stats",
+        run=lambda quick: run(QUICK if quick else FULL, quick=quick),
     )
-    with benchmark_database(args.database_url, name="bench_stats") as database_url:
-        configure_django(database_url)
-        try:
-            run(QUICK if args.quick else FULL, quick=args.quick)
-        finally:
-            connections.close_all()  # PostgreSQL: before the database is dropped
-    print(f"Finished in {time.perf_counter() - started:.0f} s; load average now {load_average()}")
 
 
 if __name__ == "__main__":
