@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from apikeys import crypto
 from apikeys.models import APIKey
 from tests.factories import APIKeyFactory
+from tests.manage_process import migrated_sqlite_env, run_manage
 
 pytestmark = pytest.mark.django_db
 
@@ -73,26 +74,10 @@ def test_create_api_key_refuses_at_the_limit(user):
 
 
 def test_create_api_key_failure_exits_non_zero_with_one_line_on_stderr(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'cmd.sqlite3'}",
-    }
-
-    def manage(*args):
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-
-    assert manage("migrate", "-v0").returncode == 0
-    result = manage("create_api_key", "--user", "ghost", "--name", "x", "--scopes", "geo:read")
+    env = migrated_sqlite_env(tmp_path)
+    result = run_manage(
+        "create_api_key", "--user", "ghost", "--name", "x", "--scopes", "geo:read", env=env
+    )
     assert result.returncode == 1
     assert result.stderr.strip() == "CommandError: No user 'ghost'."
     assert "2xt_" not in result.stdout

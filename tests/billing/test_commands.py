@@ -1,9 +1,6 @@
 """`manage.py topup`: books a ledger top-up; bad input exits non-zero with one line, books nothing."""
 
 import io
-import os
-import subprocess
-import sys
 from decimal import Decimal
 
 import pytest
@@ -15,6 +12,7 @@ from billing.services import balance_topup
 from proxies.models import ProxyStatus
 from proxies.services import proxy_create
 from tests.factories import PlanFactory
+from tests.manage_process import migrated_sqlite_env, run_manage
 
 pytestmark = pytest.mark.django_db
 
@@ -84,23 +82,9 @@ def test_unknown_user_exits_with_one_line():
 
 
 def test_failures_exit_non_zero_with_one_line_on_stderr(tmp_path):
-    env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'cmd.sqlite3'}",
-    }
-
-    def manage(*args):
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-
-    assert manage("migrate", "-v0").returncode == 0
-    ghost = manage("topup", "--user", "ghost", "--amount", "5")
+    env = migrated_sqlite_env(tmp_path)
+    ghost = run_manage("topup", "--user", "ghost", "--amount", "5", env=env)
     assert (ghost.returncode, ghost.stderr.strip()) == (1, "CommandError: No user 'ghost'.")
-    missing = manage("topup", "--user", "ghost")
+    missing = run_manage("topup", "--user", "ghost", env=env)
     assert missing.returncode != 0
     assert "--amount" in missing.stderr

@@ -3,13 +3,11 @@ settings that pass `manage.py check --deploy` without a warning (R2)."""
 
 import os
 import secrets
-import subprocess
-import sys
 
-from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
 
 from config.settings import base
+from tests.manage_process import run_manage
 
 ARGON2 = "django.contrib.auth.hashers.Argon2PasswordHasher"
 
@@ -30,18 +28,6 @@ def production_env(tmp_path) -> dict[str, str]:
         ALLOWED_HOSTS="api.example.com",
     )
     return env
-
-
-def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_argon2_is_the_first_password_hasher():
