@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from .models import Balance, Plan, Transaction
+from .models import Balance, Plan, ProxyType, Transaction
 
 
 def plan_list(
@@ -17,6 +17,15 @@ def plan_list(
     if popular is not None:
         plans = plans.filter(popular=popular)
     return plans
+
+
+def enabled_plans_by_type() -> list[tuple[str, list[Plan]]]:
+    """(proxy type label, its enabled plans from the cheapest) for each proxy type, as the
+    dashboard shows them (Billing page, proxy create and edit forms)."""
+    return [
+        (label, list(plan_list(proxy_type=value, enabled=True).order_by("price_per_gb", "title")))
+        for value, label in ProxyType.choices
+    ]
 
 
 def balance_get(*, owner_id: int) -> Decimal:

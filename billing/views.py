@@ -12,7 +12,6 @@ from django.views import View
 
 from . import selectors
 from .forms import TRANSACTIONS_PER_PAGE, TransactionFilterForm
-from .models import ProxyType
 
 
 def page_number(value: str | None) -> int:
@@ -34,17 +33,7 @@ class BillingView(LoginRequiredMixin, View):
         context = {
             "form": form,
             "balance": selectors.balance_get(owner_id=owner_id),
-            "plan_groups": [
-                (
-                    label,
-                    list(
-                        selectors.plan_list(proxy_type=value, enabled=True).order_by(
-                            "price_per_gb", "title"
-                        )
-                    ),
-                )
-                for value, label in ProxyType.choices
-            ],
+            "plan_groups": selectors.enabled_plans_by_type(),
         }
         if not form.is_valid():
             return render(request, self.template_name, context, status=400)

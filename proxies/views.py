@@ -100,17 +100,7 @@ def _columns(*, sort: str, search: str, status: str) -> list[dict]:
 def _form_context() -> dict:
     """The plan and country choices of the create and edit forms."""
     return {
-        "plan_groups": [
-            (
-                label,
-                list(
-                    billing_selectors.plan_list(proxy_type=value, enabled=True).order_by(
-                        "price_per_gb", "title"
-                    )
-                ),
-            )
-            for value, label in ProxyType.choices
-        ],
+        "plan_groups": billing_selectors.enabled_plans_by_type(),
         "countries": list(geo_selectors.country_list().order_by("name")),
     }
 
