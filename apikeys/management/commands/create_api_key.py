@@ -4,10 +4,10 @@ Prints the full key as the last line of stdout (the only time it is ever shown).
 non-zero with a one-line reason.
 """
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.selectors import user_find
 from apikeys.models import Expiration
 from apikeys.services import api_key_create
 
@@ -26,11 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, user: str, name: str, scopes: str, expires: str, **options) -> None:
-        User = get_user_model()
-        owner = (
-            User.objects.filter(username=user).first()
-            or User.objects.filter(email__iexact=user).first()
-        )
+        owner = user_find(username_or_email=user)
         if owner is None:
             raise CommandError(f"No user {user!r}.")
         if expires not in Expiration.values:

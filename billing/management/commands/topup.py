@@ -4,10 +4,10 @@ Books a top-up in the ledger through `billing.services.balance_topup`, so proxie
 of balance resume at once (A10).  Bad input exits non-zero with a one-line reason and books nothing.
 """
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.selectors import user_find
 from billing.selectors import balance_get
 from billing.services import balance_topup
 
@@ -23,11 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--description", default="", help="Shown in the transaction history.")
 
     def handle(self, *args, user: str, amount: str, description: str, **options) -> None:
-        User = get_user_model()
-        owner = (
-            User.objects.filter(username=user).first()
-            or User.objects.filter(email__iexact=user).first()
-        )
+        owner = user_find(username_or_email=user)
         if owner is None:
             raise CommandError(f"No user {user!r}.")
         try:
