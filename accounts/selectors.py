@@ -1,15 +1,42 @@
 """Reads of user accounts."""
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+
+class AmbiguousUser(Exception):
+    """An identifier names more than one account (AS2); the caller must say which by id."""
+
+    def __init__(self, identifier: str, users: list) -> None:
+        self.identifier, self.users = identifier, users
+        ids = ", ".join(str(user.pk) for user in users)
+        super().__init__(
+            f"{identifier!r} matches more than one account (ids {ids}); name it by id instead."
+        )
 
 
 def user_find(*, username_or_email: str):
-    """The user with exactly this username, else the first one with this email address (any
-    case); None if there is neither.  Operator commands name accounts this way."""
-    if not username_or_email.strip():
+    """The one account whose username or e-mail address equals `username_or_email` (any case);
+    None if there is none.  Raises AmbiguousUser when it names two accounts (one by username,
+    another by an address that is not a real e-mail address, say): operator commands must never
+    guess whose balance to credit or whose key to mint."""
+    identifier = username_or_email.strip()
+    if not identifier:
         return None  # never the accounts that have no email address
-    users = get_user_model().objects
-    return (
-        users.filter(username=username_or_email).first()
-        or users.filter(email__iexact=username_or_email).order_by("pk").first()
+    users = list(
+        get_user_model()
+        .objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier))
+        .order_by("pk")[:3]
     )
+    if len(users) > 1:
+        raise AmbiguousUser(identifier, users)
+    return users[0] if users else None
+
+
+def user_find_for_sign_in(login: str):
+    """The account a sign-in attempt is for, or None: used only to count failures per account,
+    so an ambiguous identifier simply counts against itself."""
+    try:
+        return user_find(username_or_email=login)
+    except AmbiguousUser:
+        return None

@@ -1,14 +1,8 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path
+"""Account pages, all from django-allauth (AS1): /accounts/login/, /accounts/signup/, e-mail
+verification, password reset and change, and two-factor authentication under /accounts/2fa/."""
 
-from .views import SignUpView
+from django.urls import include, path
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("signup/", SignUpView.as_view(), name="signup"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
-    path(
-        "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
-    ),
+    path("", include("allauth.urls")),
 ]

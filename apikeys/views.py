@@ -3,23 +3,38 @@
 Plain forms and pages that work without JavaScript (K8); static/js/dashboard.js turns the create,
 shown-once and revoke steps into dialogs.  The full key appears only in the response to the create
 POST, which is marked `no-store` so neither reload nor the back button can show it again (K6).
+
+Creating and revoking ask for the password (or a second factor) again when the session's last
+authentication is older than 15 minutes (AS5), and creating needs a verified e-mail address
+(AS6).  A create form sent while re-authentication is due is kept in the session and shown again,
+filled in, once the user has confirmed it is them; a revocation is carried out right after.
 """
 
+import logging
+
+from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.account.decorators import reauthentication_required, verified_email_required
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.generic import FormView
+
+from accounts.reauthentication import reauthentication_url, recently_authenticated
 
 from . import selectors, services
 from .filters import parse_sort
 from .forms import APIKeyCreateForm
+from .models import APIKey
 from .scopes import scope_groups
+
+logger = logging.getLogger(__name__)
+DRAFT_SESSION_KEY = "apikeys:create:draft"
 
 SORT_CHOICES = [
     ("-created", "Newest first"),
@@ -84,7 +99,29 @@ def _list_context(request, **extra) -> dict:
     return context
 
 
-class APIKeyListView(LoginRequiredMixin, View):
+def _draft_from_post(data) -> dict:
+    """What was typed into the create form, bounded, to show again after re-authentication."""
+    return {
+        "name": str(data.get("name", ""))[:100],
+        "scopes": [str(scope)[:40] for scope in data.getlist("scopes")[:20]],
+        "expiration": str(data.get("expiration", ""))[:20],
+        "submission": str(data.get("submission", ""))[:64],
+    }
+
+
+def api_key_created_notify(request, api_key: APIKey) -> None:
+    """E-mail the owner that a key was made on their account (K29): name, display prefix, scopes,
+    expiry and the client address.  Never the key itself.  A mail failure is logged, not raised:
+    the key exists and its one showing must not be lost to an unreachable mail server."""
+    try:
+        get_account_adapter(request).send_notification_mail(
+            "account/email/api_key_created", request.user, {"api_key": api_key}
+        )
+    except Exception:
+        logger.exception("Could not send the key-created notice for key %s", api_key.pk)
+
+
+class APIKeyListView(View):
     """The API Keys page: the table, the create dialog, the revoke dialogs."""
 
     template_name = "apikeys/apikey_list.html"
@@ -93,11 +130,23 @@ class APIKeyListView(LoginRequiredMixin, View):
         return render(request, self.template_name, _list_context(request))
 
 
-class APIKeyCreateView(LoginRequiredMixin, FormView):
+@method_decorator(verified_email_required, name="dispatch")
+class APIKeyCreateView(FormView):
     """GET: the create form on its own page (no JavaScript).  POST: create and show the key once."""
 
     form_class = APIKeyCreateForm
     template_name = "apikeys/apikey_create.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not recently_authenticated(request):
+            if request.method == "POST":
+                request.session[DRAFT_SESSION_KEY] = _draft_from_post(request.POST)
+            next_url = reverse("apikeys:create")
+            return redirect(reauthentication_url(request, next_url=next_url))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self) -> dict:
+        return self.request.session.pop(DRAFT_SESSION_KEY, None) or super().get_initial()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -136,6 +185,7 @@ class APIKeyCreateView(LoginRequiredMixin, FormView):
             "apikeys/apikey_list.html",
             _list_context(self.request, created=created, created_key=created.key),
         )
+        api_key_created_notify(self.request, created.api_key)
         # K6: the key must not survive in any cache, so reload/back cannot bring it back.
         add_never_cache_headers(response)
         patch_cache_control(response, no_store=True)
@@ -150,8 +200,10 @@ class APIKeyCreateView(LoginRequiredMixin, FormView):
         )
 
 
-class APIKeyRevokeView(LoginRequiredMixin, View):
-    """GET: confirmation page naming the key.  POST: revoke it (K16-K19)."""
+@method_decorator(reauthentication_required(allow_get=True, app="apikeys"), name="dispatch")
+class APIKeyRevokeView(View):
+    """GET: confirmation page naming the key.  POST: revoke it (K16-K19), after re-authentication
+    when the last one is older than 15 minutes (AS5)."""
 
     template_name = "apikeys/apikey_revoke.html"
 

@@ -5,7 +5,6 @@ page number shows the nearest page instead of an error.  The Public API's balanc
 zero-based (A4); this page numbers pages as people read them.
 """
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views import View
@@ -22,7 +21,7 @@ def page_number(value: str | None) -> int:
         return 1
 
 
-class BillingView(LoginRequiredMixin, View):
+class BillingView(View):
     """Balance, transaction history for a date range, and the enabled plans per proxy type."""
 
     template_name = "billing/billing.html"

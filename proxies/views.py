@@ -9,7 +9,6 @@ from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.shortcuts import redirect, render
@@ -105,7 +104,7 @@ def _form_context() -> dict:
     }
 
 
-class ProxyListView(LoginRequiredMixin, View):
+class ProxyListView(View):
     """The Proxies page: search, status filter and sort in the query string, like API Keys."""
 
     template_name = "proxies/proxy_list.html"
@@ -155,7 +154,7 @@ class ProxyListView(LoginRequiredMixin, View):
         return render(request, self.template_name, context)
 
 
-class ProxyCreateView(LoginRequiredMixin, FormView):
+class ProxyCreateView(FormView):
     """GET: the create form.  POST: create through `proxy_create`, or show its errors."""
 
     form_class = ProxyCreateForm
@@ -183,7 +182,7 @@ class ProxyCreateView(LoginRequiredMixin, FormView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
-class ProxyUpdateView(LoginRequiredMixin, View):
+class ProxyUpdateView(View):
     """Edit description, countries, IP whitelist, limits and the on/off switch (not the name)."""
 
     template_name = "proxies/proxy_edit.html"
@@ -227,7 +226,7 @@ class ProxyUpdateView(LoginRequiredMixin, View):
         return self._render(request, proxy, form, status=400)
 
 
-class ProxyDeleteView(LoginRequiredMixin, View):
+class ProxyDeleteView(View):
     """GET: confirmation page naming the proxy.  POST: delete it; its history stays."""
 
     template_name = "proxies/proxy_delete.html"

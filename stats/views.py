@@ -8,7 +8,6 @@ of an API key: same rows, same streaming.
 
 from decimal import Decimal
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views import View
@@ -37,7 +36,7 @@ def human_bytes(value: int) -> str:
     return f"{amount:.2f} {_UNITS[unit]}"
 
 
-class StatisticsView(LoginRequiredMixin, View):
+class StatisticsView(View):
     """Traffic per day over a chosen range, totals and a per-proxy breakdown."""
 
     template_name = "stats/statistics.html"
@@ -107,7 +106,7 @@ class StatisticsView(LoginRequiredMixin, View):
         return render(request, self.template_name, context)
 
 
-class UsageExportView(LoginRequiredMixin, View):
+class UsageExportView(View):
     """`/statistics/export/<public_id>.csv?date_from=&date_to=`: one row per day, zero days too.
 
     Streamed like `GET /v1/proxy/{id}/usage/export`, so memory does not grow with the range.

@@ -3,8 +3,11 @@
 import io
 import os
 import shutil
+import time
 
 import pytest
+from allauth.account.internal.flows import login as allauth_login
+from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
@@ -95,7 +98,48 @@ def make_key(user):
     return make
 
 
+def sign_in(client, user, *, authenticated_ago: float = 0.0) -> None:
+    """Sign `client` in as `user`, as the sign-in form would have `authenticated_ago` seconds ago:
+    with allauth's record of that authentication, which re-authentication (AS5) looks at."""
+    client.force_login(user)
+    session = client.session
+    session[allauth_login.AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": time.time() - authenticated_ago, "username": user.username}
+    ]
+    session[allauth_login._AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session.save()
+
+
 @pytest.fixture
 def logged_in_client(client, user):
-    client.force_login(user)
+    sign_in(client, user)
     return client
+
+
+@pytest.fixture
+def staff_client(client):
+    """A signed-in superuser with TOTP enrolled, as the admin requires (AS4); `.staff` is them."""
+    staff = UserFactory(is_staff=True, is_superuser=True, totp=True)
+    sign_in(client, staff)
+    client.staff = staff
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: sign-in rate limits and lockouts (AS3), throttles and
+    one-time form tokens never leak from one test into the next.  With Redis, only this worker's
+    keys go (workers share the server, each under its own key prefix)."""
+    _cache_clear()
+    yield
+
+
+def _cache_clear() -> None:
+    redis_cache = getattr(cache, "_cache", None)
+    if redis_cache is not None and hasattr(redis_cache, "get_client"):
+        client = redis_cache.get_client(write=True)
+        keys = list(client.scan_iter(match=cache.make_key("*"), count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()

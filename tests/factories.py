@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import factory
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -12,6 +14,10 @@ from apikeys.models import APIKey, Expiration
 
 
 class UserFactory(factory.django.DjangoModelFactory):
+    """An account as an operator would make it: its e-mail address trusted as verified (AS6).
+    `unverified=True`: a self sign-up that has not confirmed its address yet.
+    `totp=True`: TOTP enrolled, its secret kept on the instance as `totp_secret` (tests only)."""
+
     class Meta:
         model = get_user_model()
         skip_postgeneration_save = True
@@ -19,6 +25,18 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
     password = factory.django.Password("correct-horse-battery")
+
+    @classmethod
+    def _create(cls, model_class, *args, unverified: bool = False, totp: bool = False, **kwargs):
+        user = super()._create(model_class, *args, **kwargs)
+        if unverified:
+            EmailAddress.objects.create(user=user, email=user.email.lower(), primary=True)
+        else:
+            model_class.objects.trust_email(user)
+        if totp:
+            user.totp_secret = generate_totp_secret()
+            TOTP.activate(user, user.totp_secret)
+        return user
 
 
 class APIKeyFactory(factory.django.DjangoModelFactory):

@@ -1,7 +1,9 @@
 """Settings shared by every environment.  The environment is read here and nowhere else.
 
 Variables: DATABASE_URL (SQLite file by default), REDIS_URL (cache and rate limits; local memory
-when unset), DJANGO_SECRET_KEY, API_KEY_SECRET (HMAC key for API key digests), ALLOWED_HOSTS,
+when unset), EMAIL_URL (mail backend, e.g. smtp://user:pass@host:587?tls=True; the console when
+unset), DEFAULT_FROM_EMAIL, DJANGO_SECRET_KEY, API_KEY_SECRET (HMAC key for API key digests),
+ALLOWED_HOSTS, NUM_PROXIES (reverse proxies in front that append to X-Forwarded-For; default 0),
 API_KEY_RATE_LIMIT (requests/second per key), API_KEY_RATE_BURST.
 """
 
@@ -9,6 +11,8 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -55,7 +59,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site that signs staff in through allauth and insists on a second factor (AS3/AS4).
+    "accounts.apps.SecureAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,6 +71,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "accounts",
     "apikeys",
     "proxies",
@@ -78,12 +86,18 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # AS8: every dashboard view needs a signed-in user unless it is marked login_not_required
+    # (allauth's sign-in, sign-up and reset pages; the Public API, which has its own keys).
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.DashboardPrivacyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -99,6 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -118,10 +133,93 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["accounts.backends.EmailOrUsernameBackend"]
-LOGIN_URL = "login"
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "apikeys:list"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# --- Client address (A13) ---
+# How many reverse proxies in front append to X-Forwarded-For.  0: REMOTE_ADDR is the client and
+# a client-supplied X-Forwarded-For is never believed.
+NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
+
+# --- Accounts: django-allauth (SPEC 2.9) ---
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"  # AS6: self sign-ups verify before they can sign in
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # AS6: password, e-mail and 2FA changes are e-mailed
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Proxy Dashboard] "
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+# AS5: sensitive actions ask for the password (or a second factor) again after 15 minutes.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 15 * 60
+# AS3, counted in the Django cache (Redis in production, so every worker and server agrees).
+# login_failed: 20 failures a minute per client IP, and 5 per account in 5 minutes, after which
+# the adapter keeps the account locked for ACCOUNT_LOCKOUT_SECONDS even with the right password.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "20/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+}
+ACCOUNT_LOCKOUT_SECONDS = 5 * 60
+ALLAUTH_TRUSTED_PROXY_COUNT = NUM_PROXIES
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "Proxy Dashboard"
+
+# --- E-mail (AS6) ---
+EMAIL_URL = os.environ.get("EMAIL_URL", "console://")
+
+
+def mailer_from_url(url: str) -> dict:
+    """Django's MAILERS entry for an EMAIL_URL (dj-email-url's scheme: smtp://, smtps://,
+    console://, file:///path, memory://, dummy://)."""
+    parsed = dj_email_url.parse(url)
+    backend = parsed["EMAIL_BACKEND"]
+    options: dict = {}
+    if backend.endswith("smtp.EmailBackend"):
+        options = {
+            "host": parsed["EMAIL_HOST"] or "localhost",
+            "port": parsed["EMAIL_PORT"] or 25,
+            "username": parsed["EMAIL_HOST_USER"] or "",
+            "password": parsed["EMAIL_HOST_PASSWORD"] or "",
+            "use_tls": parsed["EMAIL_USE_TLS"],
+            "use_ssl": parsed["EMAIL_USE_SSL"],
+            # A mail server that stops answering must not hold a sign-up for long.
+            "timeout": parsed["EMAIL_TIMEOUT"] or 10,
+        }
+    elif backend.endswith("filebased.EmailBackend"):
+        options = {"file_path": parsed["EMAIL_FILE_PATH"]}
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
+MAILERS = {"default": mailer_from_url(EMAIL_URL)}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Proxy Dashboard <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Content Security Policy (AS8): same-origin scripts and styles only, no inline code ---
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    # TOTP enrolment shows its QR code as a data: image.
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

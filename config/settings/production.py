@@ -17,6 +17,7 @@ SECRET_KEY = required("DJANGO_SECRET_KEY")
 API_KEY_SECRET = required("API_KEY_SECRET")
 required("DATABASE_URL")
 required("REDIS_URL")
+required("EMAIL_URL")  # verification, reset and security e-mails must really go out (AS6)
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

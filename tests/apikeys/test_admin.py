@@ -11,14 +11,6 @@ CHANGELIST = reverse("admin:apikeys_apikey_changelist")
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client):
-    staff = UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(staff)
-    client.staff = staff
-    return client
-
-
 def listed(response) -> set[str]:
     return {key.name for key in response.context["cl"].result_list}
 

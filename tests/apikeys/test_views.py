@@ -27,7 +27,7 @@ def create(client, **data):
 def test_login_required(client):
     response = client.get(LIST)
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_create_shows_full_key_once_with_copy_and_warning(logged_in_client, user):

@@ -8,15 +8,9 @@ from django.urls import reverse
 from billing.models import Plan, Transaction
 from billing.services import balance_topup
 from stats.services import usage_record
-from tests.factories import PlanFactory, ProxyFactory, UserFactory
+from tests.factories import PlanFactory, ProxyFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 @pytest.fixture

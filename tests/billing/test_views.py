@@ -38,7 +38,7 @@ def now():
 def test_login_required(client):
     response = client.get(PAGE)
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_balance_and_transactions_of_the_account_only(logged_in_client, user, other_user, now):

@@ -326,11 +326,17 @@ def test_swagger_ui_is_html_from_local_static_files(client, db):
     assert response["Content-Type"].startswith("text/html")
     html = response.content.decode()
     assert 'id="swagger-ui"' in html
-    assert "/v1/schema" in html
+    # AS8: no inline code; the start-up script is its own same-origin request.
+    assert "<style" not in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+    script = client.get("/v1/docs?script=")
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "/v1/schema" in script.content.decode()
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert any(asset.endswith("swagger-ui-bundle.js") for asset in assets)
     assert any(asset.endswith("swagger-ui.css") for asset in assets)
     for asset in assets:
-        assert asset.startswith("/static/"), asset
+        assert asset.startswith("/static/") or asset == "/v1/docs?script=", asset
     for cdn in ("//cdn.", "jsdelivr", "unpkg", "cdnjs", "https://", "http://"):
         assert cdn not in html

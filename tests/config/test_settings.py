@@ -17,7 +17,7 @@ def production_env(tmp_path) -> dict[str, str]:
     env = {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith(("DJANGO_", "API_KEY_", "DATABASE_", "REDIS_", "SECURE_"))
+        if not name.startswith(("DJANGO_", "API_KEY_", "DATABASE_", "REDIS_", "SECURE_", "EMAIL_"))
     }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
@@ -26,6 +26,7 @@ def production_env(tmp_path) -> dict[str, str]:
         DATABASE_URL=f"sqlite:///{tmp_path / 'deploy-check.sqlite3'}",
         REDIS_URL="redis://127.0.0.1:6379/0",
         ALLOWED_HOSTS="api.example.com",
+        EMAIL_URL="smtp://mailer:secret@smtp.example.com:587?tls=True",
     )
     return env
 

@@ -4,6 +4,7 @@ Test routes come first: the real list ends with the /v1/ catch-all that answers 
 handlers are re-exported because Django reads them from the active ROOT_URLCONF.
 """
 
+from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
 from config.urls import handler404, handler500
@@ -13,7 +14,8 @@ from tests.config import test_envelope as views
 urlpatterns = [
     path("v1/test/echo", views.EchoAPIView.as_view()),
     path("v1/test/boom", views.BoomAPIView.as_view()),
-    path("v1/test/plain-boom", views.plain_boom),
+    # A plain Django view: the API has no session sign-in, so mark it like the DRF views are.
+    path("v1/test/plain-boom", login_not_required(views.plain_boom)),
     *real_urlpatterns,
 ]
 

@@ -98,7 +98,7 @@ def test_pages_require_login(client, method, page):
     }[page]
     response = getattr(client, method)(url)
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account_login"))
     proxy.refresh_from_db()
     assert proxy.deleted_at is None
 

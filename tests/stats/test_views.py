@@ -72,7 +72,7 @@ def test_human_bytes_uses_decimal_units(value, text):
 def test_login_required(client, url):
     response = client.get(url)
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_default_range_is_the_last_30_days(logged_in_client, today):
