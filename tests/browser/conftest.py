@@ -9,10 +9,11 @@ import os
 # it is process-wide, so other tests collected into the same run lose the check as well.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.factories import UserFactory
 
@@ -20,6 +21,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # Fail fast: the live server answers in milliseconds, a 30 s default only slows down a red run.
 TIMEOUT_MS = 10_000
+PASSWORD = "correct-horse-battery"  # the factories' password
 
 
 @pytest.fixture(scope="session")
@@ -34,18 +36,29 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def new_context(browser: Browser, live_server) -> Iterator[Callable[..., BrowserContext]]:
-    """new_context(**options) -> a context rooted at the live server; all closed after the test."""
+    """new_context(**options) -> a context rooted at the live server; all closed after the test.
+
+    Every page of every context is watched for Content-Security-Policy violations (AS8): Chromium
+    reports each refused script, style or image on the console, and any one fails the test.
+    """
     contexts: list[BrowserContext] = []
+    violations: list[str] = []
+
+    def watch(message) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
 
     def make(**options) -> BrowserContext:
         context = browser.new_context(base_url=live_server.url, **options)
         context.set_default_timeout(TIMEOUT_MS)
+        context.on("console", watch)
         contexts.append(context)
         return context
 
     yield make
     for context in contexts:
         context.close()
+    assert not violations, "CSP violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture
@@ -56,6 +69,16 @@ def context(new_context) -> BrowserContext:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+def log_in(page: Page, user, password: str = PASSWORD) -> None:
+    """Sign in through the real form at /accounts/login/ and land on the API Keys page."""
+    page.goto("/accounts/login/")
+    page.locator("#id_login").fill(user.username)
+    page.locator("#id_password").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page).to_have_url(re.compile(r"/api-keys/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("API Keys")
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
 from apikeys.models import APIKey
+from tests.browser.conftest import log_in
 from tests.factories import APIKeyFactory
 
 # Live-server tests are transactional: the database is flushed after each one (the geo
@@ -24,16 +25,6 @@ pytestmark = [
 ]
 
 PASSWORD = "correct-horse-battery"
-
-
-def log_in(page: Page, user) -> None:
-    """Log in through the real form at /accounts/login/ and land on the API Keys page."""
-    page.goto("/accounts/login/")
-    page.locator("#id_username").fill(user.username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/api-keys/$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("API Keys")
 
 
 def call_api(url: str, key: str) -> tuple[int, dict, dict]:

@@ -17,6 +17,7 @@ from billing.services import balance_topup
 from proxies.models import Proxy, ProxyStatus
 from proxies.services import proxy_create
 from stats.services import usage_record
+from tests.browser.conftest import log_in
 from tests.factories import PlanFactory
 
 pytestmark = [
@@ -26,14 +27,6 @@ pytestmark = [
 
 PASSWORD = "correct-horse-battery"
 GB = 10**9
-
-
-def log_in(page: Page, user) -> None:
-    page.goto("/accounts/login/")
-    page.locator("#id_username").fill(user.username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/api-keys/$"))
 
 
 def no_horizontal_overflow(page: Page) -> bool:
