@@ -40,3 +40,22 @@ def user_find_for_sign_in(login: str):
         return user_find(username_or_email=login)
     except AmbiguousUser:
         return None
+
+
+def user_for_command(*, user: str | None, user_id: int | None):
+    """The account an operator command names with `--user` (username or e-mail) or `--user-id`.
+    Raises LookupError with a one-line reason when there is none, or when `--user` is ambiguous."""
+    if (user is None) == (user_id is None):
+        raise LookupError("Name the account with exactly one of --user or --user-id.")
+    if user_id is not None:
+        found = get_user_model().objects.filter(pk=user_id).first()
+        if found is None:
+            raise LookupError(f"No user with id {user_id}.")
+        return found
+    try:
+        found = user_find(username_or_email=user)
+    except AmbiguousUser as error:
+        raise LookupError(f"--user {error}") from None
+    if found is None:
+        raise LookupError(f"No user {user!r}.")
+    return found

@@ -53,6 +53,10 @@ def cache_from_env() -> dict:
     return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
+# "production" in config.settings.production: commands that only make sense elsewhere (seed_demo)
+# refuse to run there unless forced.
+ENVIRONMENT = "development"
+
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")

@@ -20,6 +20,7 @@ required("REDIS_URL")
 required("EMAIL_URL")  # verification, reset and security e-mails must really go out (AS6)
 
 DEBUG = False
+ENVIRONMENT = "production"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "1") == "1"
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))

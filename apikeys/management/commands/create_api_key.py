@@ -1,4 +1,4 @@
-"""`manage.py create_api_key --user U --name N --scopes a,b [--expires 90d]`.
+"""`manage.py create_api_key --user U (or --user-id ID) --name N --scopes a,b [--expires 90d]`.
 
 Prints the full key as the last line of stdout (the only time it is ever shown).  Bad input exits
 non-zero with a one-line reason.
@@ -7,7 +7,7 @@ non-zero with a one-line reason.
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.selectors import user_find
+from accounts.selectors import user_for_command
 from apikeys.models import Expiration
 from apikeys.services import api_key_create
 
@@ -16,7 +16,9 @@ class Command(BaseCommand):
     help = "Create an API key for a user and print it once."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--user", required=True, help="Username (or email) of the owner.")
+        who = parser.add_mutually_exclusive_group(required=True)
+        who.add_argument("--user", help="Username or e-mail address of the owner.")
+        who.add_argument("--user-id", type=int, help="Numeric id of the owner.")
         parser.add_argument("--name", required=True, help="Key name, 1-100 characters.")
         parser.add_argument(
             "--scopes", required=True, help="Comma-separated scopes, e.g. geo:read,stats:read."
@@ -25,10 +27,20 @@ class Command(BaseCommand):
             "--expires", default=Expiration.DAYS_90, help="30d, 90d, 6m, 1y or never (default 90d)."
         )
 
-    def handle(self, *args, user: str, name: str, scopes: str, expires: str, **options) -> None:
-        owner = user_find(username_or_email=user)
-        if owner is None:
-            raise CommandError(f"No user {user!r}.")
+    def handle(
+        self,
+        *args,
+        user: str | None,
+        user_id: int | None,
+        name: str,
+        scopes: str,
+        expires: str,
+        **options,
+    ) -> None:
+        try:
+            owner = user_for_command(user=user, user_id=user_id)
+        except LookupError as error:
+            raise CommandError(str(error)) from None
         if expires not in Expiration.values:
             raise CommandError(f"--expires must be one of {', '.join(Expiration.values)}.")
         try:

@@ -1,4 +1,5 @@
-"""`manage.py topup --user USERNAME --amount 12.50 [--description TEXT]`: add funds to an account.
+"""`manage.py topup --user USERNAME (or --user-id ID) --amount 12.50 [--description TEXT]`:
+add funds to an account.
 
 Books a top-up in the ledger through `billing.services.balance_topup`, so proxies suspended for lack
 of balance resume at once (A10).  Bad input exits non-zero with a one-line reason and books nothing.
@@ -7,7 +8,7 @@ of balance resume at once (A10).  Bad input exits non-zero with a one-line reaso
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.selectors import user_find
+from accounts.selectors import user_for_command
 from billing.selectors import balance_get
 from billing.services import balance_topup
 
@@ -16,16 +17,21 @@ class Command(BaseCommand):
     help = "Top up an account's balance (USD) and print the new balance."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--user", required=True, help="Username (or email) of the account.")
+        who = parser.add_mutually_exclusive_group(required=True)
+        who.add_argument("--user", help="Username or e-mail address of the account.")
+        who.add_argument("--user-id", type=int, help="Numeric id of the account.")
         parser.add_argument(
             "--amount", required=True, help="USD, positive, at most two decimals, e.g. 12.50."
         )
         parser.add_argument("--description", default="", help="Shown in the transaction history.")
 
-    def handle(self, *args, user: str, amount: str, description: str, **options) -> None:
-        owner = user_find(username_or_email=user)
-        if owner is None:
-            raise CommandError(f"No user {user!r}.")
+    def handle(
+        self, *args, user: str | None, user_id: int | None, amount: str, description: str, **options
+    ) -> None:
+        try:
+            owner = user_for_command(user=user, user_id=user_id)
+        except LookupError as error:
+            raise CommandError(str(error)) from None
         try:
             entry = balance_topup(owner=owner, amount=amount, description=description.strip())
         except ValidationError as error:

@@ -33,8 +33,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -369,7 +370,19 @@ def _proxy_create(
 class Command(BaseCommand):
     help = "Create (or refresh) demo plans and the demo account with keys, proxies and usage."
 
-    def handle(self, *args, **options) -> None:
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Seed even under production settings (a known password on a real deployment).",
+        )
+
+    def handle(self, *args, force: bool = False, **options) -> None:
+        if settings.ENVIRONMENT == "production" and not force:
+            raise CommandError(
+                "Refusing to seed a demo account with a known password under production "
+                "settings. Pass --force if this really is a demo deployment."
+            )
         password = os.environ.get("DEMO_PASSWORD", "demo-password")
         with transaction.atomic():
             plans = plans_seed()
@@ -398,8 +411,13 @@ class Command(BaseCommand):
 
     @staticmethod
     def user_seed(password: str):
+        """The demo account, signing in at once: made as an operator makes accounts, so its
+        address counts as verified (AS6), and without two-factor authentication."""
         User = get_user_model()
-        user, _ = User.objects.get_or_create(username=DEMO_USERNAME, defaults={"email": DEMO_EMAIL})
+        user = User.objects.filter(username=DEMO_USERNAME).first()
+        if user is None:
+            return User.objects.create_user(DEMO_USERNAME, DEMO_EMAIL, password)
+        User.objects.trust_email(user)
         if not user.check_password(password):
             user.set_password(password)
             user.save(update_fields=["password"])
