@@ -35,7 +35,7 @@ def routes(resolver: URLResolver | None = None, prefix: str = "", namespace: str
 def test_every_dashboard_route_needs_a_signed_in_user():
     dashboard = [route for route in routes() if route[2] in DASHBOARD_NAMESPACES]
     assert len(dashboard) >= 10
-    for path, name, namespace, callback in dashboard:
+    for _path, name, namespace, callback in dashboard:
         assert getattr(callback, "login_required", True), f"{namespace}:{name} is public"
 
 
