@@ -151,6 +151,7 @@ NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
 # --- Accounts: django-allauth (SPEC 2.9) ---
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email", "username"}
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"  # AS6: self sign-ups verify before they can sign in
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
