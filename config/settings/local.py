@@ -11,3 +11,5 @@ API_KEY_SECRET = API_KEY_SECRET or "dev-only-insecure-api-key-secret"  # noqa: F
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# WebAuthn on http://127.0.0.1 during development (browsers treat localhost as secure).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
