@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from apikeys import crypto
 from apikeys.models import APIKey
-from tests.factories import APIKeyFactory
+from tests.factories import APIKeyFactory, UserFactory
 from tests.manage_process import migrated_sqlite_env, run_manage
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +93,40 @@ def test_revoke_api_key_by_full_value(user):
 def test_revoke_api_key_unknown(value):
     with pytest.raises(CommandError, match="No such API key"):
         run("revoke_api_key", value)
+
+
+def test_create_api_key_by_user_id(user):
+    run("create_api_key", "--user-id", str(user.pk), "--name", "CI", "--scopes", "geo:read")
+    assert APIKey.objects.get().owner == user
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--user-id", "999999"], "No user with id 999999"),
+        (["--user", "alice"], "matches more than one account"),
+    ],
+)
+def test_create_api_key_refuses_unknown_ids_and_ambiguous_names(args, message):
+    UserFactory(username="alice", email="alice@example.com")
+    UserFactory(username="other", email="alice")  # an address spelled like alice's username
+    with pytest.raises(CommandError, match=message):
+        run("create_api_key", *args, "--name", "CI", "--scopes", "geo:read")
+    assert not APIKey.objects.exists()
+
+
+def test_create_api_key_takes_one_of_user_or_user_id(user):
+    with pytest.raises(CommandError, match="not allowed with argument"):
+        run(
+            "create_api_key",
+            "--user",
+            user.username,
+            "--user-id",
+            str(user.pk),
+            "--name",
+            "CI",
+            "--scopes",
+            "geo:read",
+        )
+    with pytest.raises(CommandError, match="one of the arguments --user --user-id is required"):
+        run("create_api_key", "--name", "CI", "--scopes", "geo:read")

@@ -11,7 +11,7 @@ from billing.selectors import balance_get
 from billing.services import balance_topup
 from proxies.models import ProxyStatus
 from proxies.services import proxy_create
-from tests.factories import PlanFactory
+from tests.factories import PlanFactory, UserFactory
 from tests.manage_process import migrated_sqlite_env, run_manage
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +88,18 @@ def test_failures_exit_non_zero_with_one_line_on_stderr(tmp_path):
     missing = run_manage("topup", "--user", "ghost", env=env)
     assert missing.returncode != 0
     assert "--amount" in missing.stderr
+
+
+def test_topup_by_user_id(user):
+    run("topup", "--user-id", str(user.pk), "--amount", "7.25")
+    assert Transaction.objects.get(owner=user).amount == Decimal("7.25")
+
+
+def test_topup_refuses_an_ambiguous_user_and_books_nothing():
+    alice = UserFactory(username="alice", email="alice@example.com")
+    other = UserFactory(username="other", email="ALICE")
+    with pytest.raises(CommandError) as raised:
+        run("topup", "--user", "alice", "--amount", "5")
+    assert "more than one account" in str(raised.value)
+    assert f"{alice.pk}, {other.pk}" in str(raised.value)
+    assert not Transaction.objects.exists()

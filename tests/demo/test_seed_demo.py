@@ -238,3 +238,27 @@ def test_bulk_history_writes_what_usage_record_would(geo):
     assert written(bulk) == expected
     assert len(expected["usage"]) > 80
     assert sum(kind == TransactionType.TOP_UP for kind, *_ in expected["ledger"]) == 2
+
+
+def test_the_demo_login_works_at_once_without_two_factor(seeded, client):
+    """The printed credentials sign in straight through the real form: verified, no 2FA step."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from django.urls import reverse
+
+    _, demo = seeded
+    assert EmailAddress.objects.get(user=demo).verified
+    assert not Authenticator.objects.filter(user=demo).exists()
+    response = client.post(reverse("account_login"), {"login": "demo", "password": "demo-password"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("apikeys:list")
+
+
+def test_refuses_production_settings_unless_forced(settings):
+    from django.core.management import CommandError
+
+    settings.ENVIRONMENT = "production"
+    users, keys = get_user_model().objects.count(), APIKey.objects.count()
+    with pytest.raises(CommandError, match="--force"):
+        run("seed_demo")
+    assert (get_user_model().objects.count(), APIKey.objects.count()) == (users, keys)
