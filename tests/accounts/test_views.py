@@ -7,6 +7,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import sign_in
@@ -185,3 +186,43 @@ def test_password_reset_for_an_unknown_address_looks_the_same(client):
     known = client.post(reverse("account_reset_password"), {"email": "nobody@example.com"})
     assert known.status_code == 302
     assert known["Location"] == reverse("account_reset_password_done")
+
+
+def test_email_change_is_verified_first_then_the_old_address_is_told(client):
+    user = UserFactory(username="mover", email="old@example.com")
+    sign_in(client, user)
+    response = client.post(reverse("account_email"), {"action_add": "", "email": "new@example.com"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.email == "old@example.com"  # nothing changes before the new address is proven
+    (verification,) = mail.outbox
+    assert verification.to == ["new@example.com"]
+
+    client.post(link_in(verification))
+
+    user.refresh_from_db()
+    assert user.email == "new@example.com"
+    notices = [m for m in mail.outbox if m.to == ["old@example.com"]]
+    assert notices and "changed" in notices[0].body.lower()
+    assert "new@example.com" in notices[0].body
+
+
+def test_another_accounts_address_can_never_be_taken_over(client):
+    """Adding it is answered as any address would be (no enumeration); even its verification link,
+    followed, cannot move it to a second account: the owner keeps it, nothing breaks."""
+    owner = UserFactory(email="taken@example.com")
+    user = UserFactory(email="mine@example.com")
+    sign_in(client, user)
+    client.post(reverse("account_email"), {"action_add": "", "email": "TAKEN@example.com"})
+    assert [message.to for message in mail.outbox] == [["taken@example.com"]]
+    for message in mail.outbox:
+        response = Client(raise_request_exception=False).post(link_in(message))
+        assert response.status_code < 500
+        client.post(link_in(message))
+    user.refresh_from_db()
+    owner.refresh_from_db()
+    assert user.email == "mine@example.com"
+    assert owner.email == "taken@example.com"
+    assert not EmailAddress.objects.filter(
+        user=user, email__iexact="taken@example.com", verified=True
+    ).exists()
