@@ -163,6 +163,9 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Proxy Dashboard] "
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 # AS5: sensitive actions ask for the password (or a second factor) again after 15 minutes.
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 15 * 60
+# ... with the password or a second factor; not a code by e-mail, which would let whoever reads the
+# inbox confirm a stolen session.
+ACCOUNT_REAUTHENTICATION_METHODS = ["password", "mfa"]
 # AS3, counted in the Django cache (Redis in production, so every worker and server agrees).
 # login_failed: 20 failures a minute per client IP, and 5 per account in 5 minutes, after which
 # the adapter keeps the account locked for ACCOUNT_LOCKOUT_SECONDS even with the right password.

@@ -119,3 +119,17 @@ def test_two_factor_changes_right_after_sign_in_need_no_second_password(client):
     sign_in(client, user, authenticated_ago=60)
     assert client.post(reverse("mfa_deactivate_totp")).status_code == 302
     assert not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def test_re_authentication_takes_the_password_or_a_second_factor_not_an_emailed_code(client):
+    user = UserFactory(totp=True)
+    sign_in(client, user, authenticated_ago=16 * 60)
+    page = client.get(reverse("account_reauthenticate")).content.decode()
+    assert reverse("mfa_reauthenticate") in page
+    assert "sign-in code" not in page
+    assert client.post(reverse("account_request_reauthentication_code")).status_code in (403, 404)
+
+    response = client.post(reverse("mfa_reauthenticate"), {"code": totp(user.totp_secret)})
+    assert response.status_code == 302
+    assert client.post(reverse("mfa_deactivate_totp")).status_code == 302
+    assert not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
