@@ -1,6 +1,7 @@
 """AS4: TOTP with recovery codes through allauth's views; AS5 re-authentication before changes.
 
-Codes are computed here from the secret (RFC 6238), not with allauth's own generator.
+Codes are computed here from the secret (RFC 6238), not with allauth's own generator, at a
+clock frozen mid-step for both sides, so a code is never checked one 30-second step too late.
 """
 
 import base64
@@ -11,6 +12,7 @@ import time
 
 import pytest
 from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal import auth as totp_auth
 from django.core import mail
 from django.urls import reverse
 
@@ -19,10 +21,23 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery"
+NOW = (time.time() // 30) * 30 + 15  # the middle of the current 30-second step
 
 
-def totp(secret: str, *, at: float | None = None) -> str:
-    counter = int((time.time() if at is None else at) // 30)
+@pytest.fixture(autouse=True)
+def frozen_totp_clock(monkeypatch):
+    """allauth's TOTP check reads `time.time()` in its module; hold it at NOW."""
+
+    class Clock:
+        @staticmethod
+        def time() -> float:
+            return NOW
+
+    monkeypatch.setattr(totp_auth, "time", Clock)
+
+
+def totp(secret: str, *, at: float = NOW) -> str:
+    counter = int(at // 30)
     key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
     digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F

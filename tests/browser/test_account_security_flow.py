@@ -380,17 +380,22 @@ SIGNED_IN_PAGES = [
 SIGNED_OUT_PAGES = ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
 
 
+def assert_page_opens(page: Page, path: str) -> None:
+    """`path` answers 200, stays put, shows its heading and fits the screen's width."""
+    response = page.goto(path)
+    assert response is not None and response.status == 200, path
+    expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+    expect(page.locator("h1").first).to_be_visible()
+    assert has_no_horizontal_overflow(page), path
+
+
 def test_no_csp_violation_on_any_page(new_context, live_server, browser_user):
     """The `new_context` fixture fails the test on any CSP violation reported on the console.
     Every page answers 200 and fits a 390 px wide phone screen without sideways scrolling."""
     page = new_context(viewport=PHONE).new_page()
     log_in(page, browser_user)
     for path in SIGNED_IN_PAGES:
-        response = page.goto(path)
-        assert response is not None and response.status == 200, path
-        expect(page).to_have_url(re.compile(re.escape(path) + "$"))
-        expect(page.locator("h1").first).to_be_visible()
-        assert has_no_horizontal_overflow(page), path
+        assert_page_opens(page, path)
 
     response = page.goto("/v1/docs")
     assert response is not None and response.status == 200
@@ -399,8 +404,4 @@ def test_no_csp_violation_on_any_page(new_context, live_server, browser_user):
 
     signed_out = new_context(viewport=PHONE).new_page()
     for path in SIGNED_OUT_PAGES:
-        response = signed_out.goto(path)
-        assert response is not None and response.status == 200, path
-        expect(signed_out).to_have_url(re.compile(re.escape(path) + "$"))
-        expect(signed_out.locator("h1").first).to_be_visible()
-        assert has_no_horizontal_overflow(signed_out), path
+        assert_page_opens(signed_out, path)
