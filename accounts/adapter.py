@@ -75,6 +75,12 @@ class AccountAdapter(DefaultAccountAdapter):
         if not still_open:
             cache.set(self._lockout_key(attempts_key), 1, settings.ACCOUNT_LOCKOUT_SECONDS)
 
+    def _delete_login_attempts_cached_email(self, request: HttpRequest, **credentials) -> None:
+        # A successful password reset proves the owner: lift the lock along with the counters.
+        super()._delete_login_attempts_cached_email(request, **credentials)
+        attempts_key = self._get_login_attempts_cache_key(request, **credentials)
+        cache.delete(self._lockout_key(attempts_key))
+
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         request = context.request
         return request is None or not recently_authenticated(request)

@@ -148,3 +148,23 @@ def test_password_reset_requests_are_limited_per_address(client):
     ]
     assert answers[:20] == [302] * 20
     assert answers[20] == 429
+
+
+def test_a_password_reset_lifts_the_lock(client):
+    import re
+
+    from django.core import mail
+
+    UserFactory(username="alice", email="alice@example.com")
+    for _ in range(5):
+        sign_in_post(client, "alice", "wrong")
+    assert LOCKED in sign_in_post(client, "alice", PASSWORD).content.decode()
+
+    client.post(reverse("account_reset_password"), {"email": "alice@example.com"})
+    link = re.search(r"https?://[^/\s]+(/\S+)", mail.outbox[-1].body).group(1)
+    form_url = client.get(link)["Location"]
+    client.post(form_url, {"password1": "reset-pass-9876", "password2": "reset-pass-9876"})
+
+    response = sign_in_post(client, "alice", "reset-pass-9876")
+    assert response.status_code == 302
+    assert signed_in(client)
