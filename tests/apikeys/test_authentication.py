@@ -191,3 +191,27 @@ def test_keys_of_two_accounts_map_to_their_owners(make_key):
     owner_a, _ = APIKeyAuthentication().authenticate(factory.get(URL, HTTP_X_API_KEY=mine.key))
     owner_b, _ = APIKeyAuthentication().authenticate(factory.get(URL, HTTP_X_API_KEY=theirs.key))
     assert (owner_a.id, owner_b.id) == (mine.owner_id, other.id)
+
+
+@pytest.mark.parametrize(("num_proxies", "recorded"), [(0, "198.51.100.7"), (1, "203.0.113.9")])
+def test_x_forwarded_for_is_believed_only_behind_configured_proxies(
+    make_key, settings, num_proxies, recorded
+):
+    """A13: with no proxy in front, a client-supplied X-Forwarded-For is never the address."""
+    settings.REST_FRAMEWORK = settings.REST_FRAMEWORK | {"NUM_PROXIES": num_proxies}
+    api_key = make_key()
+    request = APIRequestFactory().get(
+        URL,
+        HTTP_X_API_KEY=api_key.key,
+        REMOTE_ADDR="198.51.100.7",
+        HTTP_X_FORWARDED_FOR="8.8.8.8, 203.0.113.9",
+    )
+    APIKeyAuthentication().authenticate(request)
+    api_key.refresh_from_db()
+    assert api_key.last_used_ip == recorded
+
+
+def test_by_default_no_proxy_is_trusted_by_the_api_or_the_sign_in(settings):
+    assert settings.NUM_PROXIES == 0
+    assert settings.REST_FRAMEWORK["NUM_PROXIES"] == 0
+    assert settings.ALLAUTH_TRUSTED_PROXY_COUNT == 0
