@@ -1,6 +1,7 @@
 """django-allauth glue: account lockout (AS3) and "sudo mode" after a fresh sign-in (AS5)."""
 
 import hashlib
+import logging
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
@@ -13,6 +14,8 @@ from django.http import HttpRequest
 
 from .reauthentication import recently_authenticated
 from .selectors import user_find_for_sign_in
+
+logger = logging.getLogger(__name__)
 
 
 def _per_account_rate() -> str:
@@ -32,6 +35,15 @@ class AccountAdapter(DefaultAccountAdapter):
             "paused for a few minutes. Try again later, or reset your password."
         ),
     }
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # An unreachable mail server must not turn a sign-up, a reset or a key creation into a
+        # 500 after the change was made: log it for the operator (never the message, which can
+        # hold a reset link) and let the page answer; the user can ask for the mail again.
+        try:
+            super().send_mail(template_prefix, email, context)
+        except Exception:
+            logger.exception("Could not send the %s e-mail", template_prefix.rsplit("/", 1)[-1])
 
     def clean_email(self, email: str) -> str:
         # Django's form field allows 320 characters; the column holds 254 (RFC 5321's limit for a

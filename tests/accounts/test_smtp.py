@@ -78,3 +78,25 @@ def test_sign_up_verification_goes_out_through_a_real_smtp_server(client, settin
     confirm = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", body).group(1)
     assert client.post(confirm).status_code == 302
     assert client.get(reverse("apikeys:list")).status_code == 200
+
+
+def test_an_unreachable_mail_server_is_logged_not_a_500(client, settings, caplog):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    settings.MAILERS = {"default": mailer_from_url(f"smtp://127.0.0.1:{dead}")}
+
+    response = client.post(
+        reverse("account_signup"),
+        {
+            "username": "patient",
+            "email": "patient@example.com",
+            "password1": "s3cure-enough-pass",
+            "password2": "s3cure-enough-pass",
+        },
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert "Could not send the email_confirmation_signup e-mail" in caplog.text
+    assert "s3cure-enough-pass" not in caplog.text

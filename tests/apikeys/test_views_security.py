@@ -139,5 +139,5 @@ def test_a_mail_failure_does_not_lose_the_shown_once_key(client, monkeypatch, ca
     assert response.status_code == 200
     key = response.context["created_key"]
     assert key.startswith("2xt_")
-    assert "Could not send the key-created notice" in caplog.text
+    assert "Could not send the api_key_created e-mail" in caplog.text
     assert key not in caplog.text
