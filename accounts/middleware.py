@@ -2,6 +2,8 @@
 
 from django.utils.cache import add_never_cache_headers
 
+from config.middleware import API_PREFIX
+
 
 class DashboardPrivacyMiddleware:
     """Keeps signed-in pages out of every cache and POSTed values out of error reports.
@@ -21,6 +23,11 @@ class DashboardPrivacyMiddleware:
             request.sensitive_post_parameters = "__ALL__"
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        # The Public API sets its own, stricter headers (config.middleware, A14).
+        if (
+            user is not None
+            and user.is_authenticated
+            and not request.path_info.startswith(API_PREFIX)
+        ):
             add_never_cache_headers(response)
         return response

@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.DashboardPrivacyMiddleware",
+    "config.middleware.APICacheHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
