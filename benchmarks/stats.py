@@ -198,27 +198,29 @@ def insert_usage(rows: Iterator[tuple]) -> int:
     from stats.models import UsageDaily
 
     table = UsageDaily._meta.db_table
-    columns = "proxy_id, owner_id, date, traffic_bytes, requests, cost"
+    columns = "proxy_id, owner_id, date, traffic_bytes, requests, cost, price_per_gb"
     count = 0
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row((*row, PRICE_PER_GB))
                     count += 1
         else:
             batch: list[tuple] = []
             for row in rows:
-                batch.append((*row[:2], row[2].isoformat(), *row[3:5], str(row[5])))
+                batch.append(
+                    (*row[:2], row[2].isoformat(), *row[3:5], str(row[5]), str(PRICE_PER_GB))
+                )
                 if len(batch) == 10_000:
                     cursor.executemany(
-                        f"INSERT INTO {table} ({columns}) VALUES (?, ?, ?, ?, ?, ?)", batch
+                        f"INSERT INTO {table} ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)", batch
                     )
                     count += len(batch)
                     batch = []
             if batch:
                 cursor.executemany(
-                    f"INSERT INTO {table} ({columns}) VALUES (?, ?, ?, ?, ?, ?)", batch
+                    f"INSERT INTO {table} ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)", batch
                 )
                 count += len(batch)
     return count

@@ -11,6 +11,8 @@ class UsageDaily(models.Model):
 
     `owner` is copied from the proxy so account-wide reports read one index range, with no join.
     `cost` is the sum of the (cent-rounded) charges booked for this day, so it matches the ledger.
+    `price_per_gb` is the plan's price when the day was first billed (A16): every later record of
+    the day is charged at it, so a price change never re-prices traffic already charged.
     """
 
     proxy = models.ForeignKey("proxies.Proxy", on_delete=models.PROTECT, related_name="usage")
@@ -19,6 +21,7 @@ class UsageDaily(models.Model):
     traffic_bytes = models.BigIntegerField(default=0)
     requests = models.BigIntegerField(default=0)
     cost = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    price_per_gb = models.DecimalField(max_digits=10, decimal_places=2)
 
     class Meta:
         verbose_name_plural = "daily usage"

@@ -46,6 +46,8 @@ def usage_record(
     for the same proxy or account apply one after the other: nothing is counted twice or lost.
     Money is rounded to cents once per proxy and day: each record charges the difference between
     the day's rounded running total and what was already charged, so small records are billed too.
+    The day is priced once (A16): its first record stores the plan's price with the day, and every
+    later record of that day is charged at the stored price, whatever the plan costs by then.
     """
     now = now or timezone.now()
     traffic_bytes = _whole(traffic_bytes, "traffic_bytes", MAX_BYTES_PER_RECORD)
@@ -66,9 +68,11 @@ def usage_record(
             Proxy.objects.select_related("tariff").select_for_update(of=("self",)).get(pk=proxy.pk)
         )
         usage, _ = UsageDaily.objects.get_or_create(
-            proxy=locked, date=day, defaults={"owner_id": locked.owner_id}
+            proxy=locked,
+            date=day,
+            defaults={"owner_id": locked.owner_id, "price_per_gb": locked.tariff.price_per_gb},
         )
-        exact_total = usage_cost(usage.traffic_bytes + traffic_bytes, locked.tariff.price_per_gb)
+        exact_total = usage_cost(usage.traffic_bytes + traffic_bytes, usage.price_per_gb)
         # `usage.cost` is what was already charged for the day, so the day's charges always sum to
         # its rounded total; a lowered price never turns into a negative charge.
         charge = max(exact_total.quantize(CENTS, ROUND_HALF_UP) - usage.cost, Decimal("0.00"))

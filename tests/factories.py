@@ -123,3 +123,4 @@ class UsageDailyFactory(factory.django.DjangoModelFactory):
     traffic_bytes = 10**9
     requests = 100
     cost = Decimal("4.00")
+    price_per_gb = factory.LazyAttribute(lambda o: o.proxy.tariff.price_per_gb)

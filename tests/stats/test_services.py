@@ -158,14 +158,43 @@ def test_money_is_decimal_everywhere(account):
     assert (usage.cost, entry.amount) == (Decimal("0.83"), Decimal("-0.83"))
 
 
-def test_a_lower_price_later_in_the_day_never_refunds(account):
+def set_price(proxy, price: str) -> None:
+    """An operator edits the plan (as in the admin)."""
+    proxy.tariff.price_per_gb = Decimal(price)
+    proxy.tariff.save()
+
+
+def test_a_raised_price_never_re_prices_the_days_billed_traffic(account):
+    """A16, the reported case: $1/GB, then $5/GB, then one more byte."""
+    proxy = make_proxy(account, "1.00")
+    record(proxy, 80 * GB)  # $80.00 at $1/GB
+    set_price(proxy, "5.00")
+    usage = record(proxy, 1)  # one byte, at the day's stored $1/GB: rounds to nothing
+    assert usage.cost == charges(proxy) == Decimal("80.00")
+    usage = record(proxy, GB)  # a whole new GB of the same day: $1.00, not $5.00 and not $400
+    assert usage.cost == charges(proxy) == Decimal("81.00")
+    assert usage.price_per_gb == Decimal("1.00")
+    assert_ledger_consistent(account)
+
+
+def test_a_price_change_applies_from_the_next_day(account):
     proxy = make_proxy(account, "8.00")
     record(proxy, GB)  # $8.00
-    proxy.tariff.price_per_gb = Decimal("1.00")
-    proxy.tariff.save()
-    usage = record(proxy, GB)  # 2 GB at $1.00 = $2.00 < $8.00 already charged
-    assert usage.cost == charges(proxy) == Decimal("8.00")
+    set_price(proxy, "1.00")
+    today = record(proxy, GB)  # the day was priced at $8.00: no discount on its own traffic
+    tomorrow = record(proxy, GB, day=TODAY + timedelta(days=1), now=NOW + timedelta(days=1))
+    assert (today.cost, today.price_per_gb) == (Decimal("16.00"), Decimal("8.00"))
+    assert (tomorrow.cost, tomorrow.price_per_gb) == (Decimal("1.00"), Decimal("1.00"))
+    assert charges(proxy) == Decimal("17.00")
     assert not Transaction.objects.filter(amount__gt=0, type=TransactionType.CHARGE).exists()
+
+
+def test_a_day_not_yet_billed_takes_the_price_in_force_at_its_first_record(account):
+    proxy = make_proxy(account, "2.00")
+    record(proxy, GB)
+    set_price(proxy, "3.00")
+    backdated = record(proxy, GB, day=TODAY - timedelta(days=2))  # first record of that day
+    assert (backdated.cost, backdated.price_per_gb) == (Decimal("3.00"), Decimal("3.00"))
 
 
 def test_charge_description_names_the_proxy_and_day(account):

@@ -317,6 +317,7 @@ def history_seed(
                         traffic_bytes=pending.traffic_bytes,
                         requests=pending.requests,
                         cost=cost,
+                        price_per_gb=proxy.tariff.price_per_gb,
                     )
                 )
                 if cost:
