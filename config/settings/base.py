@@ -285,16 +285,31 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
+# K10: every handler redacts full API keys, in messages and in exception text; Django's error
+# reports (the e-mail to ADMINS, the DEBUG page) go through a reporter that does the same.
+DEFAULT_EXCEPTION_REPORTER = "apikeys.logging.RedactingExceptionReporter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_api_keys": {"()": "apikeys.logging.RedactAPIKeysFilter"}},
+    "filters": {
+        "redact_api_keys": {"()": "apikeys.logging.RedactAPIKeysFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["redact_api_keys"],
-        }
+        },
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "redact_api_keys"],
+        },
     },
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Replaces Django's own handlers for "django" (an unfiltered mail_admins among them).
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
