@@ -1,8 +1,11 @@
 """Operator commands: create_api_key, revoke_api_key (seed_demo: tests/demo)."""
 
 import io
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from apikeys import crypto
@@ -130,3 +133,44 @@ def test_create_api_key_takes_one_of_user_or_user_id(user):
         )
     with pytest.raises(CommandError, match="one of the arguments --user --user-id is required"):
         run("create_api_key", "--name", "CI", "--scopes", "geo:read")
+
+
+def test_revoke_api_key_reads_the_key_from_stdin(user, monkeypatch):
+    api_key = APIKeyFactory(owner=user)
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdin", io.StringIO(api_key.key + "\n"))
+    call_command("revoke_api_key", "-", stdout=out)
+    assert "Revoked" in out.getvalue()
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is not None
+
+
+@pytest.mark.parametrize("stdin", ["", "\n", "2xt_" + "A" * 5000, "not a key"])
+def test_revoke_api_key_from_stdin_refuses_junk(stdin, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    with pytest.raises(CommandError, match="No such API key"):
+        call_command("revoke_api_key", "-", stdout=io.StringIO())
+
+
+def test_revoke_api_key_from_stdin_in_its_own_process(tmp_path):
+    env = migrated_sqlite_env(tmp_path)
+    created = run_manage(
+        "shell",
+        "-c",
+        "from tests.factories import APIKeyFactory; print(APIKeyFactory().key)",
+        env=env,
+    )
+    key = created.stdout.strip().splitlines()[-1]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "revoke_api_key", "-"],
+        input=key + "\n",
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Revoked" in result.stdout
+    assert key not in result.stdout + result.stderr
