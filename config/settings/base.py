@@ -28,7 +28,13 @@ def database_from_env(default_sqlite: Path) -> dict:
     (on SQLite about 2 ms: Django registers its SQL functions and runs the PRAGMAs below).  The
     development server still closes its connections after every request.
     """
-    config = dj_database_url.config(default=f"sqlite:///{default_sqlite}", conn_max_age=60)
+    config = dj_database_url.config(
+        default=f"sqlite:///{default_sqlite}",
+        conn_max_age=60,
+        # R3: a connection the server dropped (failover, restart, pg_terminate_backend) is
+        # noticed at the start of the next request and replaced, instead of failing it.
+        conn_health_checks=True,
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = {
             # BEGIN IMMEDIATE serialises writers, so the per-account key limit (K7) holds on SQLite
