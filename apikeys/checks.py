@@ -1,5 +1,9 @@
-"""System check: every Public API view that uses HasScope declares a scope per method (K3)."""
+"""System checks: every Public API view that uses HasScope declares a scope per method (K3);
+the rate-limit settings are positive numbers (A11)."""
 
+import math
+
+from django.conf import settings
 from django.core import checks
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -27,4 +31,28 @@ def check_scope_declarations(app_configs=None, **kwargs) -> list[checks.CheckMes
             checks.Error(message, obj=view_class, id="apikeys.E001")
             for message in scope_declaration_errors(view_class)
         )
+    return errors
+
+
+RATE_SETTINGS = {
+    "API_KEY_RATE_LIMIT": "requests per second per key",
+    "API_KEY_RATE_BURST": "requests a key may send at once",
+}
+
+
+@checks.register()
+def check_rate_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A zero, negative or non-numeric rate would refuse or break every API request."""
+    errors = []
+    for name, meaning in RATE_SETTINGS.items():
+        value = getattr(settings, name, None)
+        number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+        if number is None or not math.isfinite(number) or number <= 0:
+            errors.append(
+                checks.Error(
+                    f"{name} must be a positive number ({meaning}); it is {value!r}.",
+                    hint=f"Set the {name} environment variable to a number above 0.",
+                    id="apikeys.E002",
+                )
+            )
     return errors

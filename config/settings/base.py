@@ -17,6 +17,16 @@ from django.utils.csp import CSP
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
+def env_number(name: str, default: str) -> float | str:
+    """A number from the environment.  Anything else is kept as given, for the system check
+    `apikeys.E002` to refuse with a clear message instead of a traceback at import."""
+    raw = os.environ.get(name, default)
+    try:
+        return float(raw)
+    except ValueError:
+        return raw
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -51,9 +61,12 @@ def cache_from_env() -> dict:
     if redis_url:
         return {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                # R3: answers as an empty cache while Redis is unreachable (config/cache.py).
+                "BACKEND": "config.cache.FailOpenRedisCache",
                 "LOCATION": redis_url,
                 "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "pd"),
+                # A Redis that stops answering costs a request a quarter of a second at most.
+                "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
             }
         }
     return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -253,8 +266,9 @@ API_KEY_MAX_ACTIVE_PER_ACCOUNT = 10
 # K15: last-used is written at most once per this many seconds per key.
 API_KEY_LAST_USED_INTERVAL = 60
 # A7: sustained rate per key and the burst allowed on top of it.
-API_KEY_RATE_LIMIT = float(os.environ.get("API_KEY_RATE_LIMIT", "10"))
-API_KEY_RATE_BURST = int(os.environ.get("API_KEY_RATE_BURST", "20"))
+# Both must be positive numbers: `manage.py check` refuses anything else (apikeys.E002).
+API_KEY_RATE_LIMIT = env_number("API_KEY_RATE_LIMIT", "10")
+API_KEY_RATE_BURST = env_number("API_KEY_RATE_BURST", "20")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apikeys.authentication.APIKeyAuthentication"],

@@ -1,0 +1,156 @@
+"""R3: when Redis goes away the API and the dashboard keep serving (limits fail open), operators
+get one ERROR line a minute, and limits resume by themselves when Redis is back.
+
+Each test runs its own `redis-server` on a free loopback port and stops it by its pid; the
+machine's shared Redis is never touched.
+"""
+
+import logging
+import shutil
+import socket
+import subprocess
+import time
+from types import SimpleNamespace
+
+import pytest
+import redis
+from django.core.cache import cache
+from django.urls import reverse
+
+from apikeys.models import APIKey
+from config import cache as fail_open
+from tests.conftest import sign_in
+
+pytestmark = pytest.mark.django_db
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, on a free port; stop() and start() by its pid."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        for _ in range(100):
+            try:
+                if client.ping():
+                    return
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.05)  # waiting for a server process to listen, not for app time
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def private_redis(settings):
+    server = PrivateRedis()
+    server.start()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.FailOpenRedisCache",
+            "LOCATION": server.url,
+            "KEY_PREFIX": "faults",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+    }
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clocks(monkeypatch):
+    """The throttle's wall clock and the cache health's monotonic clock, both held still."""
+    clock = SimpleNamespace(now=1_800_000_000.0)
+    monkeypatch.setattr("apikeys.throttling.time", SimpleNamespace(time=lambda: clock.now))
+    monkeypatch.setattr(fail_open, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    monkeypatch.setattr(fail_open, "health", fail_open.CacheHealth())
+    return clock
+
+
+def get(api_client, key):
+    return api_client.get("/v1/geo/countries", HTTP_X_API_KEY=key)
+
+
+def test_the_api_keeps_serving_without_redis_and_limits_resume(
+    api_client, make_key, geo, settings, private_redis, clocks, caplog
+):
+    settings.API_KEY_RATE_LIMIT, settings.API_KEY_RATE_BURST = 1, 2
+    key = make_key(scopes="geo:read").key
+    assert [get(api_client, key).status_code for _ in range(3)] == [200, 200, 429]
+
+    private_redis.stop()
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="config.cache"):
+        statuses = [get(api_client, key).status_code for _ in range(20)]
+        clocks.now += 30  # half a minute of outage later: still no second log line
+        statuses += [get(api_client, key).status_code for _ in range(20)]
+    assert statuses == [200] * 40  # fail open: no 500, no 429
+    errors = [r for r in caplog.records if r.name == "config.cache"]
+    assert len(errors) == 1 and "fail open" in errors[0].getMessage()
+
+    private_redis.start()
+    clocks.now += 5  # past the retry pause, and into a fresh rate-limit window
+    assert [get(api_client, key).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_long_outage_logs_once_a_minute(private_redis, clocks, caplog):
+    private_redis.stop()
+    with caplog.at_level(logging.ERROR, logger="config.cache"):
+        for _ in range(5):  # five minutes, a call every 2 seconds
+            for _ in range(30):
+                cache.get("anything")
+                clocks.now += 2
+    assert len([r for r in caplog.records if r.name == "config.cache"]) == 5
+
+
+def test_the_dashboard_keeps_working_without_redis(client, user, private_redis, clocks):
+    private_redis.stop()
+    # Sign-in rate limits (allauth) and the one-time create token both use the cache.
+    response = client.post(
+        reverse("account_login"), {"login": user.username, "password": "correct-horse-battery"}
+    )
+    assert response.status_code == 302
+    sign_in(client, user)
+    response = client.post(
+        reverse("apikeys:create"),
+        {"name": "During outage", "scopes": ["geo:read"], "expiration": "30d", "submission": "t1"},
+    )
+    assert response.status_code == 200
+    assert APIKey.objects.filter(owner=user, name="During outage").exists()
+
+
+def test_an_unreachable_cache_answers_like_an_empty_one(private_redis, clocks):
+    cache.set("k", 1)
+    assert cache.get("k") == 1
+    private_redis.stop()
+    assert cache.get("k", "default") == "default"
+    assert cache.add("k2", 1) is True
+    assert cache.incr("k3", 5) == 5
+    assert cache.get_many(["k"]) == {}
+    assert cache.has_key("k") is False
