@@ -17,7 +17,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.throttling import BaseThrottle
 
-from . import crypto
+from . import crypto, ratelimit
 from .models import APIKey
 from .services import api_key_touch
 
@@ -30,6 +30,23 @@ class InvalidAPIKey(exceptions.AuthenticationFailed):
 class ExpiredAPIKey(exceptions.AuthenticationFailed):
     error_type = "api_key_expired"
     default_detail = "This API key has expired."
+
+
+class RateLimited(exceptions.Throttled):
+    """429 from the limiter (A11, A12); the verdict's buckets become RateLimit headers."""
+
+    MESSAGES = {
+        "ip": "Too many failed authentications from this address. Retry after the time in "
+        "Retry-After.",
+        "key": "Rate limit exceeded for this API key. Retry after the time in Retry-After.",
+        "account": "Rate limit exceeded for this account (all its keys together). Retry after "
+        "the time in Retry-After.",
+    }
+
+    def __init__(self, verdict: "ratelimit.Verdict") -> None:
+        super().__init__(wait=max(verdict.retry_after, 0.001))
+        self.detail = exceptions.ErrorDetail(self.MESSAGES[verdict.refused_by], "throttled")
+        self.verdict = verdict
 
 
 class MissingAPIKey(exceptions.NotAuthenticated):
@@ -130,30 +147,49 @@ class APIKeyAuthentication(BaseAuthentication):
         key = read_key(request)
         if key is None:
             return None
+        ip = _client_ip(request)
         # Typos and look-alikes fail the checksum here, before any database work.
         if not crypto.is_well_formed(key, settings.API_KEY_PREFIX):
+            if blocked := ratelimit.ip_blocked(ip=ip):
+                raise RateLimited(blocked)
+            ratelimit.record_failure(ip=ip)
             raise InvalidAPIKey("Malformed API key.")
         key_digest = crypto.digest(key, settings.API_KEY_SECRET)
+        # A12 and A11 before the database: the address's failures, the key's bucket (by digest)
+        # and, once the key's account is remembered, the account's ceiling: one round trip.
+        verdict = ratelimit.before_lookup(ip=ip, digest=key_digest)
+        request.rate_limit = verdict
+        if not verdict.allowed:
+            raise RateLimited(verdict)
         with connection.cursor() as cursor:
             cursor.execute(_lookup_sql(), [key_digest])
             row = cursor.fetchone()
         if row is None:
+            ratelimit.record_failure(ip=ip)
             raise InvalidAPIKey()
         key_id, owner_id, scopes, expires_at, revoked_at, last_used_at, owner_active = row
         if revoked_at is not None or not owner_active:
+            ratelimit.record_failure(ip=ip)
             raise InvalidAPIKey()
         now = timezone.now()
         expires_at = _aware(expires_at)
         if expires_at is not None and expires_at <= now:
+            ratelimit.record_failure(ip=ip)
             raise ExpiredAPIKey(
                 f"This API key expired at {expires_at:%Y-%m-%dT%H:%M:%SZ}. "
                 "Create a new key in the dashboard."
             )
+        if not verdict.owner_known:
+            verdict = ratelimit.charge_account(
+                digest=key_digest, owner_id=owner_id, verdict=verdict
+            )
+            request.rate_limit = verdict
+            if not verdict.allowed:
+                raise RateLimited(verdict)
         last_used_at = _aware(last_used_at)
         interval = timedelta(seconds=settings.API_KEY_LAST_USED_INTERVAL)
         if last_used_at is None or now - last_used_at >= interval:
-            # Due about once a minute per key: only then is the client address worked out.
-            api_key_touch(key_id=key_id, ip=_client_ip(request), last_used_at=last_used_at, now=now)
+            api_key_touch(key_id=key_id, ip=ip, last_used_at=last_used_at, now=now)
         principal = APIKeyPrincipal(
             key_id=key_id,
             owner_id=owner_id,

@@ -37,6 +37,8 @@ def check_scope_declarations(app_configs=None, **kwargs) -> list[checks.CheckMes
 RATE_SETTINGS = {
     "API_KEY_RATE_LIMIT": "requests per second per key",
     "API_KEY_RATE_BURST": "requests a key may send at once",
+    "API_ACCOUNT_RATE_LIMIT": "requests per second per account, all its keys together",
+    "API_ACCOUNT_RATE_BURST": "requests an account may send at once",
 }
 
 
@@ -55,4 +57,13 @@ def check_rate_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]
                     id="apikeys.E002",
                 )
             )
+    limit = getattr(settings, "API_AUTH_FAILURE_LIMIT", None)
+    if not isinstance(limit, int | float) or not math.isfinite(limit) or limit < 0:
+        errors.append(
+            checks.Error(
+                "API_AUTH_FAILURE_LIMIT must be a whole number of failed authentications a "
+                f"minute per client address, 0 to switch the limit off; it is {limit!r}.",
+                id="apikeys.E002",
+            )
+        )
     return errors

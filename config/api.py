@@ -135,7 +135,7 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
         meta["fields"] = _flatten_errors(exc.detail)
         error = "Some fields are invalid: " + ", ".join(sorted(meta["fields"])) + "."
     elif isinstance(exc, exceptions.Throttled):
-        error = "Rate limit exceeded for this API key. Retry after the time in Retry-After."
+        error = str(exc.detail)
         meta["retry_after"] = math.ceil(wait) if wait else None
     else:
         error = str(exc.detail)

@@ -3,6 +3,8 @@
 from rest_framework import exceptions
 from rest_framework.views import APIView
 
+from apikeys import ratelimit
+
 EXPIRY_HEADER = "X-API-Key-Expires-At"
 
 
@@ -15,6 +17,11 @@ class PublicAPIView(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        # A11: the limiter's state, on successes and on 429 alike.
+        verdict = getattr(request, "rate_limit", None)
+        if verdict is not None:
+            for header, value in ratelimit.headers(verdict).items():
+                response[header] = value
         principal = getattr(request, "_auth", None)
         expires_at = getattr(principal, "expires_at", False)
         if response.status_code < 400 and expires_at is not False:

@@ -65,8 +65,9 @@ def cache_from_env() -> dict:
                 "BACKEND": "config.cache.FailOpenRedisCache",
                 "LOCATION": redis_url,
                 "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "pd"),
-                # A Redis that stops answering costs a request a quarter of a second at most.
-                "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+                # A Redis that stops answering costs a request a second at most (then the cache
+                # fails open for a second); a refused connection costs next to nothing.
+                "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
             }
         }
     return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -269,11 +270,15 @@ API_KEY_LAST_USED_INTERVAL = 60
 # Both must be positive numbers: `manage.py check` refuses anything else (apikeys.E002).
 API_KEY_RATE_LIMIT = env_number("API_KEY_RATE_LIMIT", "10")
 API_KEY_RATE_BURST = env_number("API_KEY_RATE_BURST", "20")
+# A11: every account's keys together, by default three keys' worth.
+API_ACCOUNT_RATE_LIMIT = env_number("API_ACCOUNT_RATE_LIMIT", str(3 * API_KEY_RATE_LIMIT))
+API_ACCOUNT_RATE_BURST = env_number("API_ACCOUNT_RATE_BURST", str(3 * API_KEY_RATE_BURST))
+# A12: failed authentications per client address per minute before its requests get 429; 0: off.
+API_AUTH_FAILURE_LIMIT = env_number("API_AUTH_FAILURE_LIMIT", "120")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apikeys.authentication.APIKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["apikeys.permissions.HasScope"],
-    "DEFAULT_THROTTLE_CLASSES": ["apikeys.throttling.APIKeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["config.api.EnvelopeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.api.SafeJSONParser"],
     "DEFAULT_METADATA_CLASS": None,

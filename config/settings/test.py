@@ -8,6 +8,8 @@ API_KEY_SECRET = "test-api-key-secret"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 API_KEY_RATE_LIMIT = 10_000
 API_KEY_RATE_BURST = 10_000
+API_ACCOUNT_RATE_LIMIT = 30_000
+API_ACCOUNT_RATE_BURST = 30_000
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

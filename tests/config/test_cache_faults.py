@@ -87,7 +87,7 @@ def private_redis(settings):
 def clocks(monkeypatch):
     """The throttle's wall clock and the cache health's monotonic clock, both held still."""
     clock = SimpleNamespace(now=1_800_000_000.0)
-    monkeypatch.setattr("apikeys.throttling.time", SimpleNamespace(time=lambda: clock.now))
+    monkeypatch.setattr("apikeys.ratelimit.clock", lambda: clock.now)
     monkeypatch.setattr(fail_open, "time", SimpleNamespace(monotonic=lambda: clock.now))
     monkeypatch.setattr(fail_open, "health", fail_open.CacheHealth())
     return clock

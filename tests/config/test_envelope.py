@@ -241,9 +241,9 @@ def test_success_with_a_key_that_never_expires_says_never(api_client, make_key, 
 
 @pytest.fixture
 def frozen_throttle_clock(monkeypatch):
-    """The throttle's clock, held still so 'quick' requests share one window (no sleeps)."""
+    """The limiter's clock, held still so 'quick' requests arrive at one instant (no sleeps)."""
     clock = SimpleNamespace(now=1_000_000.25)
-    monkeypatch.setattr("apikeys.throttling.time", SimpleNamespace(time=lambda: clock.now))
+    monkeypatch.setattr("apikeys.ratelimit.clock", lambda: clock.now)
     return clock
 
 
@@ -251,7 +251,7 @@ def test_third_quick_request_is_rate_limited_and_other_keys_are_not(
     api_client, make_key, settings, geo, frozen_throttle_clock
 ):
     settings.API_KEY_RATE_LIMIT = 1
-    settings.API_KEY_RATE_BURST = 2  # a window of 2 s admits 2 requests
+    settings.API_KEY_RATE_BURST = 2  # 2 at once, then one a second
     first_key, other_key = make_key(scopes="geo:read"), make_key(scopes="geo:read")
     api_client.credentials(HTTP_X_API_KEY=first_key.key)
 
@@ -260,9 +260,9 @@ def test_third_quick_request_is_rate_limited_and_other_keys_are_not(
 
     assert statuses == [200, 200]
     body = assert_error_envelope(limited, 429, "rate_limited")
-    # The window started at 1_000_000.0 and ends at 1_000_002.0: 1.75 s left, rounded up.
-    assert limited["Retry-After"] == "2"
-    assert body["meta"]["retry_after"] == 2
+    # The bucket refills one request a second: the next is admitted 1 s later.
+    assert limited["Retry-After"] == "1"
+    assert body["meta"]["retry_after"] == 1
 
     api_client.credentials(HTTP_X_API_KEY=other_key.key)
     assert api_client.get("/v1/geo/countries").status_code == 200

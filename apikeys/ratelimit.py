@@ -1,0 +1,339 @@
+"""Rate limits of the Public API (A11, A12, R3): one cache round trip per request.
+
+GCRA (the generic cell rate algorithm, a token bucket kept as one timestamp per bucket): a
+bucket admits `burst` requests at once and refills at `rate` a second, with no window edge at
+which twice the burst gets through.  Two buckets apply to each request: the key's, keyed by the
+key's digest so that a hammered key is refused before the database, and its account's ceiling
+across all its keys.  Failed authentications are counted per client address per minute and,
+past API_AUTH_FAILURE_LIMIT, refused before the key lookup.
+
+With Redis (production) everything a request needs is one Lua script: atomic, so exact across
+processes and app servers.  The account a key belongs to is remembered next to the buckets (it
+never changes), so only a key's first request of the day costs a second round trip.  Without
+Redis (development) the same arithmetic runs over the local cache under a lock.  If Redis cannot
+be reached, limits fail open (config/cache.py: logged, retried, resumed by themselves).
+"""
+
+import hashlib
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+from config import cache as fail_open
+from config.cache import FAILURES
+
+OWNER_MEMORY_SECONDS = 86_400
+# A bucket is kept this much longer than it takes to refill: cheap, and robust to clock skew
+# between app servers (each sends its own time; GCRA absorbs small differences).
+FAILURE_WINDOW_SECONDS = 60
+clock = time.time  # seconds; tests replace it
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """One bucket's terms: `burst` requests at once, refilled at `rate` per second."""
+
+    name: str
+    rate: float
+    burst: float
+
+    @property
+    def interval_ms(self) -> float:
+        return 1000.0 / self.rate
+
+    @property
+    def window_seconds(self) -> int:
+        return max(1, math.ceil(self.burst / self.rate))
+
+
+@dataclass(frozen=True, slots=True)
+class BucketState:
+    policy: Policy
+    remaining: int
+    reset_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The limiter's answer.  `refused_by` is "ip", "key" or "account" when refused."""
+
+    allowed: bool
+    retry_after: float = 0.0
+    refused_by: str = ""
+    buckets: tuple[BucketState, ...] = ()
+    owner_known: bool = True
+
+
+def key_policy() -> Policy:
+    return Policy("key", float(settings.API_KEY_RATE_LIMIT), float(settings.API_KEY_RATE_BURST))
+
+
+def account_policy() -> Policy:
+    return Policy(
+        "account", float(settings.API_ACCOUNT_RATE_LIMIT), float(settings.API_ACCOUNT_RATE_BURST)
+    )
+
+
+def _names(ip: str | None, digest: str, now: float) -> tuple[str, str, str]:
+    minute = int(now // FAILURE_WINDOW_SECONDS)
+    ip_hash = hashlib.sha256((ip or "?").encode()).hexdigest()[:24]
+    return (
+        f"rl:authfail:{ip_hash}:{minute}",
+        f"rl:key:{digest[:32]}",
+        f"rl:owner:{digest[:32]}",
+    )
+
+
+def _account_name(owner_id: int | str) -> str:
+    return f"rl:account:{owner_id}"
+
+
+# KEYS: failure counter, key bucket, owner memory.  ARGV: now (ms), failure limit, then the
+# key's and the account's interval (ms) and burst, and the account bucket's name prefix.
+_BEFORE_LOOKUP = """
+local now = tonumber(ARGV[1])
+local fail_limit = tonumber(ARGV[2])
+if fail_limit > 0 then
+  local fails = tonumber(redis.call("GET", KEYS[1]) or "0")
+  if fails >= fail_limit then
+    return {0, 0, "ip", -1, -1, -1, -1, ""}
+  end
+end
+local function gcra(name, interval, burst)
+  local tat = tonumber(redis.call("GET", name) or "0")
+  if tat < now then tat = now end
+  local new_tat = tat + interval
+  local allow_at = new_tat - burst * interval
+  if now < allow_at then
+    return false, allow_at - now, 0, tat - now, tat
+  end
+  return true, 0, math.floor((now - allow_at) / interval), new_tat - now, new_tat
+end
+local ok1, wait1, rem1, reset1, tat1 = gcra(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
+local owner = redis.call("GET", KEYS[3])
+local ok2, wait2, rem2, reset2, tat2 = true, 0, -1, -1, 0
+local account = ""
+if owner then
+  account = ARGV[7] .. owner
+  ok2, wait2, rem2, reset2, tat2 = gcra(account, tonumber(ARGV[5]), tonumber(ARGV[6]))
+end
+if ok1 and ok2 then
+  redis.call("SET", KEYS[2], string.format("%.3f", tat1), "PX", math.ceil(tat1 - now) + 60000)
+  if owner then
+    redis.call("SET", account, string.format("%.3f", tat2), "PX", math.ceil(tat2 - now) + 60000)
+  end
+  return {1, 0, "", rem1, math.ceil(reset1), rem2, math.ceil(reset2), owner or ""}
+end
+if not ok1 then
+  return {0, math.ceil(wait1), "key", rem1, math.ceil(reset1), rem2, math.ceil(reset2), owner or ""}
+end
+return {0, math.ceil(wait2), "account", rem1, math.ceil(reset1), rem2, math.ceil(reset2), owner}
+"""
+
+# KEYS: owner memory, account bucket.  ARGV: now (ms), owner id, memory (s), interval, burst.
+_ACCOUNT = """
+local now = tonumber(ARGV[1])
+redis.call("SET", KEYS[1], ARGV[2], "EX", tonumber(ARGV[3]))
+local interval, burst = tonumber(ARGV[4]), tonumber(ARGV[5])
+local tat = tonumber(redis.call("GET", KEYS[2]) or "0")
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allow_at = new_tat - burst * interval
+if now < allow_at then
+  return {0, math.ceil(allow_at - now), 0, math.ceil(tat - now)}
+end
+redis.call("SET", KEYS[2], string.format("%.3f", new_tat), "PX", math.ceil(new_tat - now) + 60000)
+return {1, 0, math.floor((now - allow_at) / interval), math.ceil(new_tat - now)}
+"""
+
+# KEYS: failure counter.  ARGV: window (s).
+_FAILURE = """
+local count = redis.call("INCR", KEYS[1])
+if count == 1 then redis.call("EXPIRE", KEYS[1], tonumber(ARGV[1]) + 1) end
+return count
+"""
+
+
+def _redis_client():
+    backend = getattr(cache, "_cache", None)
+    if backend is not None and hasattr(backend, "get_client"):
+        return backend.get_client(write=True)
+    return None
+
+
+class _Scripts:
+    """Lua scripts, each registered once (redis-py sends EVALSHA, loading it on first use), then
+    run on whichever client the cache hands out."""
+
+    def __init__(self) -> None:
+        self._scripts: dict[str, object] = {}
+
+    def run(self, client, source: str, *, keys: list, args: list):
+        script = self._scripts.get(source)
+        if script is None:
+            script = self._scripts[source] = client.register_script(source)
+        return script(keys=keys, args=args, client=client)
+
+
+_scripts = _Scripts()
+_local_lock = threading.Lock()
+
+
+def _state(policy: Policy, remaining: float, reset_ms: float) -> BucketState:
+    return BucketState(policy, max(0, int(remaining)), max(0, math.ceil(reset_ms / 1000)))
+
+
+def _local_gcra(name: str, policy: Policy, now: float):
+    tat = max(float(cache.get(name) or 0.0), now)
+    new_tat = tat + policy.interval_ms
+    allow_at = new_tat - policy.burst * policy.interval_ms
+    if now < allow_at:
+        return False, allow_at - now, 0, tat - now, tat
+    return True, 0.0, math.floor((now - allow_at) / policy.interval_ms), new_tat - now, new_tat
+
+
+def before_lookup(*, ip: str | None, digest: str) -> Verdict:
+    """Check the client address's failures and charge the key's (and, when known, its
+    account's) bucket, before the database is asked about the key."""
+    now_s = clock()
+    now = now_s * 1000.0
+    fail_limit = int(settings.API_AUTH_FAILURE_LIMIT)
+    kp, ap = key_policy(), account_policy()
+    fail_name, key_name, owner_name = _names(ip, digest, now_s)
+    client = _redis_client()
+    if client is not None:
+        if not fail_open.health.available():
+            return Verdict(True, owner_known=True)
+        try:
+            result = _scripts.run(
+                client,
+                _BEFORE_LOOKUP,
+                keys=[cache.make_key(name) for name in (fail_name, key_name, owner_name)],
+                args=[
+                    f"{now:.3f}",
+                    fail_limit,
+                    kp.interval_ms,
+                    kp.burst,
+                    ap.interval_ms,
+                    ap.burst,
+                    cache.make_key(_account_name("")),
+                ],
+            )
+        except FAILURES as error:
+            fail_open.health.failed(error)
+            return Verdict(True, owner_known=True)
+        allowed, wait_ms, refused_by, rem1, reset1, rem2, reset2, owner = result
+        refused_by = refused_by.decode() if isinstance(refused_by, bytes) else refused_by
+        if refused_by == "ip":  # until the minute is over
+            wait_ms = (FAILURE_WINDOW_SECONDS - now_s % FAILURE_WINDOW_SECONDS) * 1000
+        buckets = [_state(kp, rem1, reset1)] if refused_by != "ip" else []
+        if owner:
+            buckets.append(_state(ap, rem2, reset2))
+        return Verdict(
+            bool(allowed), wait_ms / 1000, refused_by, tuple(buckets), owner_known=bool(owner)
+        )
+    with _local_lock:
+        if fail_limit > 0 and int(cache.get(fail_name) or 0) >= fail_limit:
+            wait = FAILURE_WINDOW_SECONDS - (now_s % FAILURE_WINDOW_SECONDS)
+            return Verdict(False, wait, "ip")
+        ok1, wait1, rem1, reset1, tat1 = _local_gcra(key_name, kp, now)
+        owner = cache.get(owner_name)
+        ok2, wait2, rem2, reset2, tat2 = True, 0.0, 0, 0.0, 0.0
+        if owner is not None:
+            ok2, wait2, rem2, reset2, tat2 = _local_gcra(_account_name(owner), ap, now)
+        buckets = [_state(kp, rem1, reset1)]
+        if owner is not None:
+            buckets.append(_state(ap, rem2, reset2))
+        if ok1 and ok2:
+            cache.set(key_name, tat1, math.ceil((tat1 - now) / 1000) + 60)
+            if owner is not None:
+                cache.set(_account_name(owner), tat2, math.ceil((tat2 - now) / 1000) + 60)
+            return Verdict(True, buckets=tuple(buckets), owner_known=owner is not None)
+        refused_by, wait = ("key", wait1) if not ok1 else ("account", wait2)
+        return Verdict(False, wait / 1000, refused_by, tuple(buckets), owner is not None)
+
+
+def charge_account(*, digest: str, owner_id: int, verdict: Verdict) -> Verdict:
+    """After the first lookup of a key (its account not yet remembered): remember the account
+    and charge its bucket.  Returns the verdict with the account's state added."""
+    now = clock() * 1000.0
+    ap = account_policy()
+    owner_name = _names(None, digest, now / 1000)[2]
+    account_name = _account_name(owner_id)
+    client = _redis_client()
+    if client is not None:
+        if not fail_open.health.available():
+            return verdict
+        try:
+            allowed, wait_ms, remaining, reset_ms = _scripts.run(
+                client,
+                _ACCOUNT,
+                keys=[cache.make_key(owner_name), cache.make_key(account_name)],
+                args=[f"{now:.3f}", owner_id, OWNER_MEMORY_SECONDS, ap.interval_ms, ap.burst],
+            )
+        except FAILURES as error:
+            fail_open.health.failed(error)
+            return verdict
+    else:
+        with _local_lock:
+            cache.set(owner_name, owner_id, OWNER_MEMORY_SECONDS)
+            ok, wait, remaining, reset_ms, tat = _local_gcra(account_name, ap, now)
+            if ok:
+                cache.set(account_name, tat, math.ceil((tat - now) / 1000) + 60)
+            allowed, wait_ms = ok, wait
+    buckets = (*verdict.buckets, _state(ap, remaining, reset_ms))
+    if allowed:
+        return Verdict(True, buckets=buckets)
+    return Verdict(False, wait_ms / 1000, "account", buckets)
+
+
+def record_failure(*, ip: str | None) -> None:
+    """Count a failed authentication (401) against the client address for this minute."""
+    if int(settings.API_AUTH_FAILURE_LIMIT) <= 0:
+        return
+    fail_name = _names(ip, "", clock())[0]
+    client = _redis_client()
+    if client is not None:
+        if not fail_open.health.available():
+            return
+        try:
+            _scripts.run(
+                client, _FAILURE, keys=[cache.make_key(fail_name)], args=[FAILURE_WINDOW_SECONDS]
+            )
+        except FAILURES as error:
+            fail_open.health.failed(error)
+        return
+    with _local_lock:
+        cache.set(fail_name, int(cache.get(fail_name) or 0) + 1, FAILURE_WINDOW_SECONDS + 1)
+
+
+def headers(verdict: Verdict) -> dict[str, str]:
+    """The IETF draft's `RateLimit-Policy` and `RateLimit` fields for this verdict."""
+    if not verdict.buckets:
+        return {}
+    policy = ", ".join(
+        f'"{b.policy.name}";q={b.policy.burst:g};w={b.policy.window_seconds}'
+        for b in verdict.buckets
+    )
+    state = ", ".join(
+        f'"{b.policy.name}";r={b.remaining};t={b.reset_seconds}' for b in verdict.buckets
+    )
+    return {"RateLimit-Policy": policy, "RateLimit": state}
+
+
+def ip_blocked(*, ip: str | None) -> Verdict | None:
+    """A refusal when the client address is past its failed-authentication limit, else None.
+    For requests that fail before a digest exists (a malformed key)."""
+    fail_limit = int(settings.API_AUTH_FAILURE_LIMIT)
+    if fail_limit <= 0:
+        return None
+    now_s = clock()
+    fail_name = _names(ip, "", now_s)[0]
+    failures = cache.get(fail_name)  # the fail-open cache: a miss while Redis is away
+    if failures is not None and int(failures) >= fail_limit:
+        return Verdict(False, FAILURE_WINDOW_SECONDS - (now_s % FAILURE_WINDOW_SECONDS), "ip")
+    return None
