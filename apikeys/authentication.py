@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from . import crypto, ratelimit
@@ -101,6 +102,14 @@ def _client_ip(request) -> str | None:
         return None
 
 
+def _client_address(request) -> str:
+    """The client address as the limiter keys it (A13), unvalidated: with no proxy in front,
+    REMOTE_ADDR as the server saw it; behind proxies, DRF's reading of X-Forwarded-For."""
+    if not api_settings.NUM_PROXIES:
+        return request.META.get("REMOTE_ADDR") or "?"
+    return BaseThrottle().get_ident(request) or "?"
+
+
 _LOOKUP_SQL: str | None = None
 
 
@@ -147,7 +156,7 @@ class APIKeyAuthentication(BaseAuthentication):
         key = read_key(request)
         if key is None:
             return None
-        ip = _client_ip(request)
+        ip = _client_address(request)
         # Typos and look-alikes fail the checksum here, before any database work.
         if not crypto.is_well_formed(key, settings.API_KEY_PREFIX):
             if blocked := ratelimit.ip_blocked(ip=ip):
@@ -189,7 +198,8 @@ class APIKeyAuthentication(BaseAuthentication):
         last_used_at = _aware(last_used_at)
         interval = timedelta(seconds=settings.API_KEY_LAST_USED_INTERVAL)
         if last_used_at is None or now - last_used_at >= interval:
-            api_key_touch(key_id=key_id, ip=ip, last_used_at=last_used_at, now=now)
+            # Due about once a minute per key: only then is the address checked for storage.
+            api_key_touch(key_id=key_id, ip=_client_ip(request), last_used_at=last_used_at, now=now)
         principal = APIKeyPrincipal(
             key_id=key_id,
             owner_id=owner_id,

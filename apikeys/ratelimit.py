@@ -14,7 +14,7 @@ Redis (development) the same arithmetic runs over the local cache under a lock. 
 be reached, limits fail open (config/cache.py: logged, retried, resumed by themselves).
 """
 
-import hashlib
+import functools
 import math
 import threading
 import time
@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from config import cache as fail_open
 from config.cache import FAILURES
@@ -68,21 +70,49 @@ class Verdict:
     owner_known: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class _Config:
+    key: Policy
+    account: Policy
+    failure_limit: int
+    redis: bool
+
+
+@functools.cache
+def _config() -> _Config:
+    """The settings this module reads, read once: the hot path then touches no lazy settings
+    object (each access costs about a microsecond).  Cleared when a test changes a setting."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    return _Config(
+        key=Policy("key", float(settings.API_KEY_RATE_LIMIT), float(settings.API_KEY_RATE_BURST)),
+        account=Policy(
+            "account",
+            float(settings.API_ACCOUNT_RATE_LIMIT),
+            float(settings.API_ACCOUNT_RATE_BURST),
+        ),
+        failure_limit=int(settings.API_AUTH_FAILURE_LIMIT),
+        redis=backend.rsplit(".", 1)[-1] in ("RedisCache", "FailOpenRedisCache"),
+    )
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **kwargs) -> None:
+    if setting.startswith(("API_", "CACHES")):
+        _config.cache_clear()
+
+
 def key_policy() -> Policy:
-    return Policy("key", float(settings.API_KEY_RATE_LIMIT), float(settings.API_KEY_RATE_BURST))
+    return _config().key
 
 
 def account_policy() -> Policy:
-    return Policy(
-        "account", float(settings.API_ACCOUNT_RATE_LIMIT), float(settings.API_ACCOUNT_RATE_BURST)
-    )
+    return _config().account
 
 
 def _names(ip: str | None, digest: str, now: float) -> tuple[str, str, str]:
     minute = int(now // FAILURE_WINDOW_SECONDS)
-    ip_hash = hashlib.sha256((ip or "?").encode()).hexdigest()[:24]
     return (
-        f"rl:authfail:{ip_hash}:{minute}",
+        f"rl:authfail:{ip or '?'}:{minute}",
         f"rl:key:{digest[:32]}",
         f"rl:owner:{digest[:32]}",
     )
@@ -159,10 +189,9 @@ return count
 
 
 def _redis_client():
-    backend = getattr(cache, "_cache", None)
-    if backend is not None and hasattr(backend, "get_client"):
-        return backend.get_client(write=True)
-    return None
+    if not _config().redis:
+        return None
+    return cache._cache.get_client(write=True)
 
 
 class _Scripts:
@@ -180,7 +209,35 @@ class _Scripts:
 
 
 _scripts = _Scripts()
-_local_lock = threading.Lock()
+
+
+class _LocalStore:
+    """Buckets of this process when the cache is not Redis (development, tests): a dict under a
+    lock.  Django's local-memory cache would do, at several times the cost per request (key
+    validation, pickling), and it is per process too."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._values: dict[str, tuple[float, float]] = {}
+
+    def get(self, name: str, now: float):
+        item = self._values.get(name)
+        if item is None or item[1] <= now:
+            return None
+        return item[0]
+
+    def set(self, name: str, value: float, *, expires_at: float) -> None:
+        if len(self._values) > 100_000:  # drop what has expired, now and then
+            now = time.time()
+            self._values = {k: v for k, v in self._values.items() if v[1] > now}
+        self._values[name] = (value, expires_at)
+
+    def clear(self) -> None:
+        with self.lock:
+            self._values.clear()
+
+
+local = _LocalStore()
 
 
 def _state(policy: Policy, remaining: float, reset_ms: float) -> BucketState:
@@ -188,7 +245,7 @@ def _state(policy: Policy, remaining: float, reset_ms: float) -> BucketState:
 
 
 def _local_gcra(name: str, policy: Policy, now: float):
-    tat = max(float(cache.get(name) or 0.0), now)
+    tat = max(local.get(name, now / 1000) or 0.0, now)
     new_tat = tat + policy.interval_ms
     allow_at = new_tat - policy.burst * policy.interval_ms
     if now < allow_at:
@@ -201,8 +258,8 @@ def before_lookup(*, ip: str | None, digest: str) -> Verdict:
     account's) bucket, before the database is asked about the key."""
     now_s = clock()
     now = now_s * 1000.0
-    fail_limit = int(settings.API_AUTH_FAILURE_LIMIT)
-    kp, ap = key_policy(), account_policy()
+    config = _config()
+    fail_limit, kp, ap = config.failure_limit, config.key, config.account
     fail_name, key_name, owner_name = _names(ip, digest, now_s)
     client = _redis_client()
     if client is not None:
@@ -236,12 +293,12 @@ def before_lookup(*, ip: str | None, digest: str) -> Verdict:
         return Verdict(
             bool(allowed), wait_ms / 1000, refused_by, tuple(buckets), owner_known=bool(owner)
         )
-    with _local_lock:
-        if fail_limit > 0 and int(cache.get(fail_name) or 0) >= fail_limit:
+    with local.lock:
+        if fail_limit > 0 and (local.get(fail_name, now_s) or 0) >= fail_limit:
             wait = FAILURE_WINDOW_SECONDS - (now_s % FAILURE_WINDOW_SECONDS)
             return Verdict(False, wait, "ip")
         ok1, wait1, rem1, reset1, tat1 = _local_gcra(key_name, kp, now)
-        owner = cache.get(owner_name)
+        owner = local.get(owner_name, now_s)
         ok2, wait2, rem2, reset2, tat2 = True, 0.0, 0, 0.0, 0.0
         if owner is not None:
             ok2, wait2, rem2, reset2, tat2 = _local_gcra(_account_name(owner), ap, now)
@@ -249,9 +306,9 @@ def before_lookup(*, ip: str | None, digest: str) -> Verdict:
         if owner is not None:
             buckets.append(_state(ap, rem2, reset2))
         if ok1 and ok2:
-            cache.set(key_name, tat1, math.ceil((tat1 - now) / 1000) + 60)
+            local.set(key_name, tat1, expires_at=tat1 / 1000 + 60)
             if owner is not None:
-                cache.set(_account_name(owner), tat2, math.ceil((tat2 - now) / 1000) + 60)
+                local.set(_account_name(owner), tat2, expires_at=tat2 / 1000 + 60)
             return Verdict(True, buckets=tuple(buckets), owner_known=owner is not None)
         refused_by, wait = ("key", wait1) if not ok1 else ("account", wait2)
         return Verdict(False, wait / 1000, refused_by, tuple(buckets), owner is not None)
@@ -279,11 +336,11 @@ def charge_account(*, digest: str, owner_id: int, verdict: Verdict) -> Verdict:
             fail_open.health.failed(error)
             return verdict
     else:
-        with _local_lock:
-            cache.set(owner_name, owner_id, OWNER_MEMORY_SECONDS)
+        with local.lock:
+            local.set(owner_name, owner_id, expires_at=now / 1000 + OWNER_MEMORY_SECONDS)
             ok, wait, remaining, reset_ms, tat = _local_gcra(account_name, ap, now)
             if ok:
-                cache.set(account_name, tat, math.ceil((tat - now) / 1000) + 60)
+                local.set(account_name, tat, expires_at=tat / 1000 + 60)
             allowed, wait_ms = ok, wait
     buckets = (*verdict.buckets, _state(ap, remaining, reset_ms))
     if allowed:
@@ -293,7 +350,7 @@ def charge_account(*, digest: str, owner_id: int, verdict: Verdict) -> Verdict:
 
 def record_failure(*, ip: str | None) -> None:
     """Count a failed authentication (401) against the client address for this minute."""
-    if int(settings.API_AUTH_FAILURE_LIMIT) <= 0:
+    if _config().failure_limit <= 0:
         return
     fail_name = _names(ip, "", clock())[0]
     client = _redis_client()
@@ -307,18 +364,22 @@ def record_failure(*, ip: str | None) -> None:
         except FAILURES as error:
             fail_open.health.failed(error)
         return
-    with _local_lock:
-        cache.set(fail_name, int(cache.get(fail_name) or 0) + 1, FAILURE_WINDOW_SECONDS + 1)
+    now_s = clock()
+    with local.lock:
+        count = (local.get(fail_name, now_s) or 0) + 1
+        local.set(fail_name, count, expires_at=now_s + FAILURE_WINDOW_SECONDS + 1)
+
+
+@functools.lru_cache(maxsize=16)
+def _policy_header(policies: tuple[Policy, ...]) -> str:
+    return ", ".join(f'"{p.name}";q={p.burst:g};w={p.window_seconds}' for p in policies)
 
 
 def headers(verdict: Verdict) -> dict[str, str]:
     """The IETF draft's `RateLimit-Policy` and `RateLimit` fields for this verdict."""
     if not verdict.buckets:
         return {}
-    policy = ", ".join(
-        f'"{b.policy.name}";q={b.policy.burst:g};w={b.policy.window_seconds}'
-        for b in verdict.buckets
-    )
+    policy = _policy_header(tuple(b.policy for b in verdict.buckets))
     state = ", ".join(
         f'"{b.policy.name}";r={b.remaining};t={b.reset_seconds}' for b in verdict.buckets
     )
@@ -328,12 +389,16 @@ def headers(verdict: Verdict) -> dict[str, str]:
 def ip_blocked(*, ip: str | None) -> Verdict | None:
     """A refusal when the client address is past its failed-authentication limit, else None.
     For requests that fail before a digest exists (a malformed key)."""
-    fail_limit = int(settings.API_AUTH_FAILURE_LIMIT)
+    fail_limit = _config().failure_limit
     if fail_limit <= 0:
         return None
     now_s = clock()
     fail_name = _names(ip, "", now_s)[0]
-    failures = cache.get(fail_name)  # the fail-open cache: a miss while Redis is away
+    if _redis_client() is None:
+        with local.lock:
+            failures = local.get(fail_name, now_s)
+    else:
+        failures = cache.get(fail_name)  # the fail-open cache: a miss while Redis is away
     if failures is not None and int(failures) >= fail_limit:
         return Verdict(False, FAILURE_WINDOW_SECONDS - (now_s % FAILURE_WINDOW_SECONDS), "ip")
     return None

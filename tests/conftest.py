@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from apikeys import ratelimit
 from tests.factories import APIKeyFactory, UserFactory
 
 GEO_TEST_COUNTRIES = "US,DE"
@@ -131,6 +132,7 @@ def _fresh_cache():
     one-time form tokens never leak from one test into the next.  With Redis, only this worker's
     keys go (workers share the server, each under its own key prefix)."""
     _cache_clear()
+    ratelimit.local.clear()
     yield
 
 
