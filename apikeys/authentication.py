@@ -18,6 +18,8 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from config.metrics import AUTH_FAILURES, RATE_LIMITED
+
 from . import crypto, ratelimit
 from .models import APIKey
 from .services import api_key_touch
@@ -27,8 +29,12 @@ class InvalidAPIKey(exceptions.AuthenticationFailed):
     error_type = "invalid_api_key"
     default_detail = "Invalid API key."
 
+    def __init__(self, *args, **kwargs) -> None:
+        AUTH_FAILURES.labels(self.error_type).inc()
+        super().__init__(*args, **kwargs)
 
-class ExpiredAPIKey(exceptions.AuthenticationFailed):
+
+class ExpiredAPIKey(InvalidAPIKey):
     error_type = "api_key_expired"
     default_detail = "This API key has expired."
 
@@ -45,6 +51,7 @@ class RateLimited(exceptions.Throttled):
     }
 
     def __init__(self, verdict: "ratelimit.Verdict") -> None:
+        RATE_LIMITED.labels(verdict.refused_by).inc()
         super().__init__(wait=max(verdict.retry_after, 0.001))
         self.detail = exceptions.ErrorDetail(self.MESSAGES[verdict.refused_by], "throttled")
         self.verdict = verdict

@@ -17,6 +17,8 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
+from config.metrics import CACHE_FAIL_OPEN
+
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 1.0
@@ -37,6 +39,7 @@ class CacheHealth:
         return time.monotonic() >= self.down_until
 
     def failed(self, error: BaseException) -> None:
+        CACHE_FAIL_OPEN.inc()
         now = time.monotonic()
         with self._lock:
             self.down_until = now + RETRY_AFTER_SECONDS

@@ -7,11 +7,13 @@ from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
 from config.health import HealthView
+from config.metrics import metrics_view
 from config.views import EndpointNotFoundView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="apikeys:list", permanent=False)),
     path("healthz", HealthView.as_view(), name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api-keys/", include("apikeys.urls")),

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -168,6 +169,9 @@ LOGOUT_REDIRECT_URL = "account_login"
 # How many reverse proxies in front append to X-Forwarded-For.  0: REMOTE_ADDR is the client and
 # a client-supplied X-Forwarded-For is never believed.
 NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
+
+# R3: who may read /metrics (addresses or networks); loopback unless the operator says otherwise.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
 
 # --- Accounts: django-allauth (SPEC 2.9) ---
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
