@@ -123,6 +123,24 @@ class LimitFieldsForm(forms.Form):
                 cleaned["limit_total"] = (gb * BYTES_PER_GB).to_integral_value()
         return cleaned
 
+    def check_open_whitelist(self) -> None:
+        """A whitelist that admits every address needs the explicit confirmation box."""
+        entries = self.cleaned_data.get("ip_whitelist")
+        if self.has_error("ip_whitelist") or not entries:
+            return
+        try:
+            cleaned = services.clean_ip_whitelist(entries)
+        except ValidationError:
+            return  # reported by check_with_services
+        if services.whitelist_allows_everyone(cleaned) and not self.cleaned_data.get(
+            "allow_everyone"
+        ):
+            self.add_error(
+                "ip_whitelist",
+                "0.0.0.0/0 or ::/0 lets every address use this proxy. Tick the box below to "
+                "confirm that is intended, or list your own addresses.",
+            )
+
     def check_with_services(self, fields: tuple[str, ...]) -> None:
         """Run the services' own checks on every field that parsed, so one submission reports all
         problems at once (the service call repeats them; they are cheap)."""
@@ -174,12 +192,14 @@ class ProxyCreateForm(LimitFieldsForm):
         required=False, max_length=2000, strip=True, widget=forms.Textarea, label="Description"
     )
     ip_whitelist = WhitelistField(required=False, max_length=10_000, label="IP whitelist")
+    allow_everyone = forms.BooleanField(required=False, label="Allow every address")
 
     field_order = ["name", "proxy_type", "tariff", "countries", "description", "ip_whitelist"]
 
     def clean(self):
         cleaned = super().clean()
         self.check_with_services(("name", "description", "ip_whitelist", "countries"))
+        self.check_open_whitelist()
         return cleaned
 
     def service_kwargs(self) -> dict:
@@ -203,6 +223,7 @@ class ProxyUpdateForm(LimitFieldsForm):
     )
     countries = CountryIdsField(required=False, label="Countries")
     ip_whitelist = WhitelistField(required=False, max_length=10_000, label="IP whitelist")
+    allow_everyone = forms.BooleanField(required=False, label="Allow every address")
     status = forms.ChoiceField(
         choices=[(ProxyStatus.ACTIVE, "Active"), (ProxyStatus.INACTIVE, "Inactive (switched off)")],
         label="Status",
@@ -211,6 +232,7 @@ class ProxyUpdateForm(LimitFieldsForm):
     def clean(self):
         cleaned = super().clean()
         self.check_with_services(("description", "ip_whitelist", "countries"))
+        self.check_open_whitelist()
         return cleaned
 
     @classmethod
@@ -219,6 +241,7 @@ class ProxyUpdateForm(LimitFieldsForm):
             "description": proxy.description,
             "countries": [country.pk for country in proxy.countries.all()],
             "ip_whitelist": whitelist_text(proxy.ip_whitelist),
+            "allow_everyone": services.whitelist_allows_everyone(proxy.ip_whitelist),
             "limit_type": proxy.limit_type,
             "limit_period": proxy.limit_period,
             "limit_total": limit_total_text(proxy),

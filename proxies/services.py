@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -25,6 +26,18 @@ from .models import NAME_PATTERN, LimitPeriod, LimitType, Proxy, ProxyStatus, Su
 
 PUBLIC_ID_LENGTH = 6
 MAX_WHITELIST_ENTRIES = 100
+# Networks that admit every address: allowed, but only on purpose (a dashboard confirmation; a
+# warning in the API's `meta.warnings`).
+ALLOW_EVERYONE_NETWORKS = ("0.0.0.0/0", "::/0")
+ALLOW_EVERYONE_WARNING = (
+    "The IP whitelist allows every address (0.0.0.0/0 or ::/0): anyone who has the proxy's "
+    "credentials can use it from anywhere."
+)
+
+
+def whitelist_allows_everyone(entries: list[str]) -> bool:
+    """Whether a cleaned whitelist contains a network that admits every address."""
+    return any(entry in ALLOW_EVERYONE_NETWORKS for entry in entries)
 MAX_COUNTRIES = 250
 MAX_LIMIT = Decimal("1e15")
 _ALPHABET = string.ascii_letters + string.digits
@@ -309,6 +322,14 @@ def proxy_create(
         raise ValidationError(errors)
 
     balance = account_lock(owner.pk)
+    # The cap is counted under the account lock, so concurrent creates cannot pass it together.
+    cap = settings.PROXY_MAX_PER_ACCOUNT
+    if Proxy.objects.alive().filter(owner=owner).count() >= cap:
+        raise ValidationError(
+            f"You already have {cap} proxies, the maximum per account. Delete one you no longer "
+            "need before creating another.",
+            code="limit_reached",
+        )
     if Proxy.objects.alive().filter(owner=owner, name=values["name"]).exists():
         raise ValidationError({"name": f"You already have a proxy named {values['name']!r}."})
     limit: Limits | None = values["limits"]

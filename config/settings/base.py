@@ -268,6 +268,8 @@ API_KEY_PREFIX = os.environ.get("API_KEY_PREFIX", "2xt_")
 # Keyed digest secret.  Separate from SECRET_KEY so rotating session signing never invalidates keys.
 API_KEY_SECRET = os.environ.get("API_KEY_SECRET", "")
 API_KEY_MAX_ACTIVE_PER_ACCOUNT = 10
+# Proxies an account may have (deleted ones do not count).
+PROXY_MAX_PER_ACCOUNT = int(os.environ.get("PROXY_MAX_PER_ACCOUNT", "500"))
 # K15: last-used is written at most once per this many seconds per key.
 API_KEY_LAST_USED_INTERVAL = 60
 # A7: sustained rate per key and the burst allowed on top of it.

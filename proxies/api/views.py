@@ -31,6 +31,14 @@ def _proxy_output(*, owner_id: int, public_id: str, period: tuple) -> dict:
     return s.ProxyOutputSerializer(proxy, context={"period": period}).data
 
 
+def _proxy_response(data: dict, **kwargs) -> APIResponse:
+    """One proxy, with `meta.warnings` when its whitelist admits every address."""
+    meta = {}
+    if services.whitelist_allows_everyone(data["ip_whitelist"]):
+        meta["warnings"] = [services.ALLOW_EVERYONE_WARNING]
+    return APIResponse(data, meta=meta, **kwargs)
+
+
 class ProxyListAPIView(PublicAPIView):
     """The account's proxies with their traffic in a period; and creating a proxy."""
 
@@ -78,7 +86,7 @@ class ProxyListAPIView(PublicAPIView):
         owner = get_user_model().objects.get(pk=request.user.pk)
         proxy = services.proxy_create(owner=owner, **serializer.validated_data)
         data = _proxy_output(owner_id=owner.pk, public_id=proxy.public_id, period=s.current_month())
-        return APIResponse(data, status=201)
+        return _proxy_response(data, status=201)
 
 
 class ProxyDetailAPIView(PublicAPIView):
@@ -96,7 +104,7 @@ class ProxyDetailAPIView(PublicAPIView):
         params = query_params(s.StatisticPeriodParamsSerializer, request)
         services.proxy_limit_resets_apply_for_account(owner_id=request.user.pk)
         period = (params["statistic_from"], params["statistic_to"])
-        return APIResponse(_proxy_output(owner_id=request.user.pk, public_id=id, period=period))
+        return _proxy_response(_proxy_output(owner_id=request.user.pk, public_id=id, period=period))
 
     @extend_schema(
         operation_id="proxy_update",
@@ -113,7 +121,7 @@ class ProxyDetailAPIView(PublicAPIView):
         serializer = s.ProxyUpdateInputSerializer(data=request.data, context={"proxy": proxy})
         serializer.is_valid(raise_exception=True)
         services.proxy_update(proxy=proxy, **serializer.validated_data)
-        return APIResponse(
+        return _proxy_response(
             _proxy_output(owner_id=request.user.pk, public_id=id, period=s.current_month())
         )
 

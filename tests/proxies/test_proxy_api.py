@@ -784,3 +784,57 @@ def test_list_never_shows_another_accounts_proxies(api_client, make_key, foreign
     body = ok(api_client.get("/v1/proxy", HTTP_X_API_KEY=key.key))
     assert body["data"] == []
     assert body["meta"]["total"] == 0
+
+
+# --- Hardening: open whitelists are flagged, proxies per account are capped ---------------------
+
+
+@pytest.mark.parametrize("everyone", ["0.0.0.0/0", "::/0"])
+def test_a_whitelist_admitting_every_address_is_flagged(client, plan, everyone):
+    response = client.post(
+        "/v1/proxy",
+        {
+            "name": "open",
+            "proxy_type": "residential",
+            "tariff_id": plan.pk,
+            "ip_whitelist": ["203.0.113.7", everyone],
+        },
+        format="json",
+    )
+    body = ok(response, 201)
+    assert body["data"]["ip_whitelist"] == ["203.0.113.7", everyone]
+    (warning,) = body["meta"]["warnings"]
+    assert "every address" in warning
+    detail = ok(client.get(f"/v1/proxy/{body['data']['id']}"))
+    assert detail["meta"]["warnings"] == [warning]
+    closed = ok(client.put(f"/v1/proxy/{body['data']['id']}", {"ip_whitelist": []}, format="json"))
+    assert "warnings" not in closed["meta"]
+
+
+def test_an_ordinary_whitelist_carries_no_warning(create, client):
+    proxy = create(ip_whitelist=["10.0.0.0/8"])
+    assert "warnings" not in ok(client.get(f"/v1/proxy/{proxy['id']}"))["meta"]
+
+
+def test_proxies_per_account_are_capped(client, plan, settings, create):
+    settings.PROXY_MAX_PER_ACCOUNT = 2
+    create(name="one")
+    second = create(name="two")
+    response = client.post(
+        "/v1/proxy",
+        {"name": "three", "proxy_type": "residential", "tariff_id": plan.pk},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "maximum per account" in response.json()["error"] + str(response.json()["meta"])
+    assert not Proxy.objects.filter(name="three").exists()
+    # A deleted proxy frees its place.
+    ok(client.delete(f"/v1/proxy/{second['id']}"))
+    ok(
+        client.post(
+            "/v1/proxy",
+            {"name": "three", "proxy_type": "residential", "tariff_id": plan.pk},
+            format="json",
+        ),
+        201,
+    )

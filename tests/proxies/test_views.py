@@ -609,3 +609,28 @@ def test_delete_keeps_history_and_frees_the_name(logged_in_client, funded, plan)
     # The name can be used again.
     logged_in_client.post(CREATE, create_payload(plan))
     assert Proxy.objects.alive().get(owner=funded).name == "shop_scraper"
+
+
+# --- an open whitelist needs an explicit confirmation ------------------------------------------
+
+
+def test_an_open_whitelist_needs_the_confirmation_box(logged_in_client, funded, plan):
+    url = reverse("proxies:create")
+    refused = logged_in_client.post(url, create_payload(plan, ip_whitelist="0.0.0.0/0"))
+    assert refused.status_code in (200, 400)
+    assert "Tick the box below" in refused.content.decode()
+    assert not Proxy.objects.filter(owner=funded).exists()
+
+    confirmed = logged_in_client.post(
+        url, create_payload(plan, ip_whitelist="0.0.0.0/0", allow_everyone="on")
+    )
+    assert confirmed.status_code == 302
+    assert Proxy.objects.get(owner=funded).ip_whitelist == ["0.0.0.0/0"]
+
+
+def test_editing_to_an_open_whitelist_needs_the_confirmation_too(logged_in_client, funded, plan):
+    proxy = make_proxy(funded, plan)
+    response = logged_in_client.post(edit_url(proxy), edit_payload(ip_whitelist="::/0"))
+    assert "Tick the box below" in response.content.decode()
+    proxy.refresh_from_db()
+    assert proxy.ip_whitelist == []
