@@ -18,7 +18,8 @@ ERROR_RESPONSES = {
     "401": "`missing_api_key`, `invalid_api_key` or `api_key_expired`; sent with `WWW-Authenticate`.",
     "403": "`insufficient_scope`: the key lacks the scope named in `error` and `meta.required_scopes`.",
     "404": "`not_found`: no such endpoint or object (another account's object is also 404).",
-    "429": "`rate_limited`: too many requests for this key; see `Retry-After`.",
+    "429": "`rate_limited`: too many requests for this key, its account or this address; see "
+    "`Retry-After` and the `RateLimit` header.",
     "500": "`internal_error`: an unexpected error; nothing about it is disclosed.",
 }
 

@@ -101,3 +101,25 @@ class Proxy(models.Model):
     @property
     def has_limit(self) -> bool:
         return bool(self.limit_type)
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a `POST /v1/proxy` sent with an `Idempotency-Key` (A15): replayed to a
+    retry with the same key and body for IDEMPOTENCY_TTL, refused (409) with a different body."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    # The JSON text as first sent: a jsonb column would reorder its keys, and a replay must be
+    # the same answer to the byte.
+    response = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="idempotency_owner_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}:{self.key}"

@@ -8,6 +8,7 @@ import ipaddress
 import re
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -22,7 +23,15 @@ from billing.models import Balance, Plan, ProxyType
 from billing.services import account_lock
 from proxies.geo.models import Country
 
-from .models import NAME_PATTERN, LimitPeriod, LimitType, Proxy, ProxyStatus, SuspensionReason
+from .models import (
+    NAME_PATTERN,
+    IdempotencyRecord,
+    LimitPeriod,
+    LimitType,
+    Proxy,
+    ProxyStatus,
+    SuspensionReason,
+)
 
 PUBLIC_ID_LENGTH = 6
 MAX_WHITELIST_ENTRIES = 100
@@ -38,6 +47,8 @@ ALLOW_EVERYONE_WARNING = (
 def whitelist_allows_everyone(entries: list[str]) -> bool:
     """Whether a cleaned whitelist contains a network that admits every address."""
     return any(entry in ALLOW_EVERYONE_NETWORKS for entry in entries)
+
+
 MAX_COUNTRIES = 250
 MAX_LIMIT = Decimal("1e15")
 _ALPHABET = string.ascii_letters + string.digits
@@ -432,3 +443,54 @@ def proxy_delete(*, proxy: Proxy, now: datetime | None = None) -> None:
         suspended_until=None,
         updated_at=now,
     )
+
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was already used, within its 24 hours, for a different request."""
+
+
+@dataclass(frozen=True)
+class IdempotentResult:
+    status_code: int
+    response: str  # JSON text
+    replayed: bool
+
+
+@transaction.atomic
+def proxy_create_idempotent(
+    *,
+    owner,
+    idempotency_key: str,
+    request_hash: str,
+    fields: dict,
+    render: Callable[[Proxy], str],
+    now: datetime | None = None,
+) -> IdempotentResult:
+    """`proxy_create` at most once per (account, key) within 24 hours (A15).
+
+    The account lock serialises retries that arrive together, so exactly one of them creates and
+    the others replay its answer.  A failed create stores nothing: a retry is validated afresh.
+    Raises IdempotencyConflict when the key was used for a different body.
+    """
+    now = now or timezone.now()
+    account_lock(owner.pk)
+    IdempotencyRecord.objects.filter(owner=owner, created_at__lte=now - IDEMPOTENCY_TTL).delete()
+    record = IdempotencyRecord.objects.filter(owner=owner, key=idempotency_key).first()
+    if record is not None:
+        if record.request_hash != request_hash:
+            raise IdempotencyConflict
+        return IdempotentResult(record.status_code, record.response, replayed=True)
+    proxy = proxy_create(owner=owner, now=now, **fields)
+    response = render(proxy)
+    IdempotencyRecord.objects.create(
+        owner=owner,
+        key=idempotency_key,
+        request_hash=request_hash,
+        status_code=201,
+        response=response,
+        created_at=now,
+    )
+    return IdempotentResult(201, response, replayed=False)

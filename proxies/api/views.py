@@ -4,17 +4,62 @@ Every read and write is scoped to the key's account; another account's id, a del
 an id that cannot exist are all 404 `not_found` (A8), so ids reveal nothing.
 """
 
+import hashlib
+import json
+import re
+
 from django.contrib.auth import get_user_model
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 
 from apikeys.scopes import PROXIES_READ, PROXIES_WRITE
 from config.api import APIResponse, paginate, query_params
-from config.schema import enveloped
+from config.schema import ErrorEnvelopeSerializer, enveloped
 from config.views import PublicAPIView
 
 from .. import selectors, services
 from . import serializers as s
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Any string of 1-255 printable characters, kept 24 hours per account. A retry "
+    "with the same key and body replays the first answer (header `Idempotent-Replayed: true`) "
+    "and creates nothing; the same key with a different body is refused with 409 "
+    "`idempotency_conflict`.",
+)
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x20-\x7e]{1,255}")
+
+
+class IdempotencyConflictError(exceptions.APIException):
+    status_code = 409
+    error_type = "idempotency_conflict"
+    default_detail = (
+        "This Idempotency-Key was already used with a different request body. Use a new key "
+        "for a new request."
+    )
+
+
+def _idempotency_key(request) -> str | None:
+    """The request's Idempotency-Key (A15), None when absent; 400 when it is malformed."""
+    value = request.META.get("HTTP_IDEMPOTENCY_KEY")
+    if value is None:
+        return None
+    if not IDEMPOTENCY_KEY_PATTERN.fullmatch(value):
+        raise exceptions.ValidationError(
+            {"Idempotency-Key": ["Send 1-255 printable ASCII characters."]}
+        )
+    return value
+
+
+def _request_hash(data) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
 
 PROXY_ID = OpenApiParameter(
     "id",
@@ -77,16 +122,49 @@ class ProxyListAPIView(PublicAPIView):
         summary="Create a proxy",
         description="Unknown fields and wrong JSON types are refused; nothing is written then.",
         request=s.ProxyCreateInputSerializer,
-        responses={201: enveloped(s.ProxyOutputSerializer)},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: enveloped(s.ProxyOutputSerializer),
+            409: OpenApiResponse(
+                ErrorEnvelopeSerializer,
+                description="`idempotency_conflict`: the Idempotency-Key was used for another body.",
+            ),
+        },
     )
     def post(self, request):
+        idempotency_key = _idempotency_key(request)
         serializer = s.ProxyCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         # The key's principal carries only the owner id; creating needs the account row.
         owner = get_user_model().objects.get(pk=request.user.pk)
-        proxy = services.proxy_create(owner=owner, **serializer.validated_data)
-        data = _proxy_output(owner_id=owner.pk, public_id=proxy.public_id, period=s.current_month())
-        return _proxy_response(data, status=201)
+        if idempotency_key is None:
+            proxy = services.proxy_create(owner=owner, **serializer.validated_data)
+            data = _proxy_output(
+                owner_id=owner.pk, public_id=proxy.public_id, period=s.current_month()
+            )
+            return _proxy_response(data, status=201)
+
+        def render(proxy) -> str:
+            # Stored as the client saw it, so a replay is the same JSON to the byte.
+            data = _proxy_output(
+                owner_id=owner.pk, public_id=proxy.public_id, period=s.current_month()
+            )
+            return JSONRenderer().render(data).decode()
+
+        try:
+            result = services.proxy_create_idempotent(
+                owner=owner,
+                idempotency_key=idempotency_key,
+                request_hash=_request_hash(request.data),
+                fields=serializer.validated_data,
+                render=render,
+            )
+        except services.IdempotencyConflict:
+            raise IdempotencyConflictError() from None
+        response = _proxy_response(json.loads(result.response), status=result.status_code)
+        if result.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
 
 
 class ProxyDetailAPIView(PublicAPIView):
