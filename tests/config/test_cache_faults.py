@@ -1,19 +1,14 @@
 """R3: when Redis goes away the API and the dashboard keep serving (limits fail open), operators
 get one ERROR line a minute, and limits resume by themselves when Redis is back.
 
-Each test runs its own `redis-server` on a free loopback port and stops it by its pid; the
-machine's shared Redis is never touched.
+Each test runs its own `redis-server` on a free loopback port (the `private_redis` fixture) and
+stops it by its pid; the machine's shared Redis is never touched.
 """
 
 import logging
-import shutil
-import socket
-import subprocess
-import time
 from types import SimpleNamespace
 
 import pytest
-import redis
 from django.core.cache import cache
 from django.urls import reverse
 
@@ -22,65 +17,6 @@ from config import cache as fail_open
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-class PrivateRedis:
-    """A redis-server of this test's own, on a free port; stop() and start() by its pid."""
-
-    def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                REDIS_SERVER,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        for _ in range(100):
-            try:
-                if client.ping():
-                    return
-            except redis.exceptions.ConnectionError:
-                time.sleep(0.05)  # waiting for a server process to listen, not for app time
-        raise RuntimeError("private redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
-@pytest.fixture
-def private_redis(settings):
-    server = PrivateRedis()
-    server.start()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.FailOpenRedisCache",
-            "LOCATION": server.url,
-            "KEY_PREFIX": "faults",
-            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
-        }
-    }
-    yield server
-    server.stop()
 
 
 @pytest.fixture
