@@ -7,16 +7,24 @@ import sys
 from django.conf import settings
 
 
-def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+def run_python(*args: str, env: dict[str, str], stdin: str | None = None):
+    """`python ARGS` in the project folder, as an operator or a process manager runs it."""
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=settings.BASE_DIR,
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def run_manage(
+    *args: str, env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess:
+    return run_python("manage.py", *args, env=env, stdin=stdin)
 
 
 def migrated_sqlite_env(tmp_path) -> dict[str, str]:

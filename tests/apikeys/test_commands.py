@@ -1,11 +1,8 @@
 """Operator commands: create_api_key, revoke_api_key (seed_demo: tests/demo)."""
 
 import io
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from apikeys import crypto
@@ -161,16 +158,7 @@ def test_revoke_api_key_from_stdin_in_its_own_process(tmp_path):
         env=env,
     )
     key = created.stdout.strip().splitlines()[-1]
-    result = subprocess.run(
-        [sys.executable, "manage.py", "revoke_api_key", "-"],
-        input=key + "\n",
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_manage("revoke_api_key", "-", env=env, stdin=key + "\n")
     assert result.returncode == 0, result.stderr
     assert "Revoked" in result.stdout
     assert key not in result.stdout + result.stderr

@@ -4,13 +4,10 @@ Development settings here: the test settings pin generous rates whatever the env
 """
 
 import os
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 
-from tests.manage_process import run_manage
+from tests.manage_process import run_manage, run_python
 
 
 def env_with(**values: str) -> dict[str, str]:
@@ -46,28 +43,12 @@ def test_good_rates_pass(value):
 
 def test_the_wsgi_application_refuses_to_start_with_a_bad_rate():
     env = env_with(API_KEY_RATE_LIMIT="0")
-    result = subprocess.run(
-        [sys.executable, "-c", "import config.wsgi"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python("-c", "import config.wsgi", env=env)
     assert result.returncode != 0
     assert "API_KEY_RATE_LIMIT must be a positive number" in result.stderr
 
 
 def test_the_wsgi_application_starts_with_good_settings():
-    result = subprocess.run(
-        [sys.executable, "-c", "import config.wsgi; print('ready')"],
-        cwd=settings.BASE_DIR,
-        env=env_with(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python("-c", "import config.wsgi; print('ready')", env=env_with())
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ready")
