@@ -177,6 +177,42 @@ def queries_per_request(scheme: "Scheme", count: int) -> float:
     return len(scheme.captured_sql(count)) / count
 
 
+CACHE_METHODS = ("get", "set", "add", "incr", "delete", "get_many", "set_many", "has_key", "touch")
+
+
+def cache_calls_per_request(scheme: "Scheme", count: int) -> float:
+    """Calls that would reach a shared cache per request: Redis commands plus calls to the
+    Django cache backend (each one round trip on Redis)."""
+    import redis
+    from django.core.cache import caches
+
+    calls = 0
+    backend_class = type(caches["default"])
+    originals = {name: getattr(backend_class, name) for name in CACHE_METHODS}
+    original_execute = redis.Redis.execute_command
+
+    def counted(function):
+        def wrapper(*args, **kwargs):
+            nonlocal calls
+            calls += 1
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    for name, function in originals.items():
+        setattr(backend_class, name, counted(function))
+    redis.Redis.execute_command = counted(original_execute)
+    try:
+        scheme.before_batch()
+        for _ in range(count):
+            scheme.send()
+    finally:
+        for name, function in originals.items():
+            setattr(backend_class, name, function)
+        redis.Redis.execute_command = original_execute
+    return calls / count
+
+
 def measure_table_sizes(schemes: "Schemes", plan: Plan) -> list[TableSizeResult]:
     """The project's auth cost, against a freshly measured floor, at each key-table size."""
     from benchmarks.auth_harness import api_key_count, insert_filler_keys
@@ -297,6 +333,7 @@ def run(plan: Plan, *, quick: bool) -> None:
 
     timings = measure(schemes.all, rounds=plan.rounds, plan=plan)
     queries = {scheme.label: queries_per_request(scheme, plan.sql_sample) for scheme in schemes.all}
+    cache_calls = cache_calls_per_request(schemes.project, plan.sql_sample)
     sql_when_due = schemes.project.sql_when_last_used_is_due()
     print_comparison(schemes, timings, queries)
     table_sizes = measure_table_sizes(schemes, plan)
@@ -304,6 +341,14 @@ def run(plan: Plan, *, quick: bool) -> None:
     print("Targets")
     print_auth_cost_target(schemes, timings)
     print_query_target(queries[schemes.project.label], plan.sql_sample, sql_when_due)
+    print(
+        f"  apikeys cache round trips per request <= 1: {cache_calls:.2f} over "
+        f"{plan.sql_sample} requests  {verdict(cache_calls <= 1)}"
+    )
+    print(
+        "    this run's limiter keeps its buckets in the process (local-memory cache); on Redis it "
+        "is one EVALSHA per request, counted by tests/apikeys/test_ratelimit_redis.py"
+    )
     print_table_size_target(table_sizes, quick=quick)
     print(
         "  last-used writes that landed in timed batches (should be 0): "
