@@ -10,8 +10,8 @@ past API_AUTH_FAILURE_LIMIT, refused before the key lookup.
 With Redis (production) everything a request needs is one Lua script: atomic, so exact across
 processes and app servers.  The account a key belongs to is remembered next to the buckets (it
 never changes), so only a key's first request of the day costs a second round trip.  Without
-Redis (development) the same arithmetic runs over the local cache under a lock.  If Redis cannot
-be reached, limits fail open (config/cache.py: logged, retried, resumed by themselves).
+Redis (development) the same arithmetic runs over a dict of this process, under a lock.  If Redis
+cannot be reached, limits fail open (config/cache.py: logged, retried, resumed by themselves).
 """
 
 import functools
@@ -29,9 +29,13 @@ from config import cache as fail_open
 from config.cache import FAILURES
 
 OWNER_MEMORY_SECONDS = 86_400
-# A bucket is kept this much longer than it takes to refill: cheap, and robust to clock skew
-# between app servers (each sends its own time; GCRA absorbs small differences).
 FAILURE_WINDOW_SECONDS = 60
+# A bucket is kept this much longer than it takes to refill: cheap, and robust to clock skew
+# between app servers (each sends its own time; GCRA absorbs small differences).  The Lua scripts
+# spell it in milliseconds (60000).
+BUCKET_SLACK_SECONDS = 60
+# Longer than any IPv6 address: a forwarded address is the client's own text behind proxies.
+MAX_ADDRESS_LENGTH = 64
 clock = time.time  # seconds; tests replace it
 
 
@@ -112,7 +116,7 @@ def account_policy() -> Policy:
 def _names(ip: str | None, digest: str, now: float) -> tuple[str, str, str]:
     minute = int(now // FAILURE_WINDOW_SECONDS)
     return (
-        f"rl:authfail:{ip or '?'}:{minute}",
+        f"rl:authfail:{(ip or '?')[:MAX_ADDRESS_LENGTH]}:{minute}",
         f"rl:key:{digest[:32]}",
         f"rl:owner:{digest[:32]}",
     )
@@ -306,9 +310,9 @@ def before_lookup(*, ip: str | None, digest: str) -> Verdict:
         if owner is not None:
             buckets.append(_state(ap, rem2, reset2))
         if ok1 and ok2:
-            local.set(key_name, tat1, expires_at=tat1 / 1000 + 60)
+            local.set(key_name, tat1, expires_at=tat1 / 1000 + BUCKET_SLACK_SECONDS)
             if owner is not None:
-                local.set(_account_name(owner), tat2, expires_at=tat2 / 1000 + 60)
+                local.set(_account_name(owner), tat2, expires_at=tat2 / 1000 + BUCKET_SLACK_SECONDS)
             return Verdict(True, buckets=tuple(buckets), owner_known=owner is not None)
         refused_by, wait = ("key", wait1) if not ok1 else ("account", wait2)
         return Verdict(False, wait / 1000, refused_by, tuple(buckets), owner is not None)
@@ -340,7 +344,7 @@ def charge_account(*, digest: str, owner_id: int, verdict: Verdict) -> Verdict:
             local.set(owner_name, owner_id, expires_at=now / 1000 + OWNER_MEMORY_SECONDS)
             ok, wait, remaining, reset_ms, tat = _local_gcra(account_name, ap, now)
             if ok:
-                local.set(account_name, tat, expires_at=tat / 1000 + 60)
+                local.set(account_name, tat, expires_at=tat / 1000 + BUCKET_SLACK_SECONDS)
             allowed, wait_ms = ok, wait
     buckets = (*verdict.buckets, _state(ap, remaining, reset_ms))
     if allowed:
@@ -352,7 +356,8 @@ def record_failure(*, ip: str | None) -> None:
     """Count a failed authentication (401) against the client address for this minute."""
     if _config().failure_limit <= 0:
         return
-    fail_name = _names(ip, "", clock())[0]
+    now_s = clock()
+    fail_name = _names(ip, "", now_s)[0]
     client = _redis_client()
     if client is not None:
         if not fail_open.health.available():
@@ -364,7 +369,6 @@ def record_failure(*, ip: str | None) -> None:
         except FAILURES as error:
             fail_open.health.failed(error)
         return
-    now_s = clock()
     with local.lock:
         count = (local.get(fail_name, now_s) or 0) + 1
         local.set(fail_name, count, expires_at=now_s + FAILURE_WINDOW_SECONDS + 1)

@@ -165,3 +165,14 @@ def test_parallel_requests_get_exactly_the_burst(settings, clock):
         thread.join(timeout=30)
     assert len(results) == 50
     assert results.count(True) == 20
+
+
+def test_a_huge_forwarded_address_behind_proxies_is_harmless(api_client, make_key, geo, settings):
+    """Behind proxies the address is the client's own text: bounded before it names a counter."""
+    settings.REST_FRAMEWORK = settings.REST_FRAMEWORK | {"NUM_PROXIES": 1}
+    response = api_client.get(
+        URL, HTTP_X_API_KEY="2xt_" + "C" * 36, HTTP_X_FORWARDED_FOR="x" * 5000
+    )
+    assert response.status_code == 401
+    assert ratelimit._names("x" * 5000, "d", 0.0)[0] == f"rl:authfail:{'x' * 64}:0"
+    assert get(api_client, make_key().key).status_code == 200
