@@ -8,6 +8,8 @@ Built on prometheus_client directly: django-prometheus (the usual wrapper) decla
 - `api_auth_failures_total{reason}`: 401s of the Public API.
 - `api_rate_limited_total{limit}`: 429s, by the limit that refused (`key`, `account`, `ip`).
 - `cache_fail_open_total`: cache calls answered "empty" because Redis was unreachable.
+- `api_database_connection_lost_total{outcome}`: requests whose database connection was dropped
+  under them, run again (`retried`) or answered 503 (`refused`); see config/views.py.
 
 With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess
 mode) so that a scrape sums every worker's figures.
@@ -43,6 +45,12 @@ AUTH_FAILURES = Counter(
     "api_auth_failures", "Public API authentications refused (401).", ["reason"]
 )
 RATE_LIMITED = Counter("api_rate_limited", "Public API requests refused with 429.", ["limit"])
+DATABASE_CONNECTION_LOST = Counter(
+    "api_database_connection_lost",
+    "Public API requests whose database connection was dropped under them, by outcome "
+    "(`retried` on a new connection, or `refused` with 503).",
+    ["outcome"],
+)
 CACHE_FAIL_OPEN = Counter(
     "cache_fail_open", "Cache calls answered as an empty cache because Redis was unreachable."
 )

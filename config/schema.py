@@ -11,7 +11,7 @@ ERROR_TYPES_DOC = (
     "`error_type` is one of: `missing_api_key`, `invalid_api_key`, `api_key_expired` (401); "
     "`insufficient_scope` (403); `not_found` (404); `method_not_allowed` (405); "
     "`unsupported_media_type` (415); `validation_error`, `malformed_json` (400); "
-    "`rate_limited` (429); `internal_error` (500)."
+    "`rate_limited` (429); `internal_error` (500); `service_unavailable` (503)."
 )
 ERROR_RESPONSES = {
     "400": "Invalid input: `validation_error` (per-field messages in `meta.fields`) or `malformed_json`.",
@@ -21,6 +21,9 @@ ERROR_RESPONSES = {
     "429": "`rate_limited`: too many requests for this key, its account or this address; see "
     "`Retry-After` and the `RateLimit` header.",
     "500": "`internal_error`: an unexpected error; nothing about it is disclosed.",
+    "503": "`service_unavailable`: the database dropped the connection under a request that "
+    "cannot safely run twice (a POST without an Idempotency-Key), or twice in a row. Retry "
+    "after `Retry-After` seconds.",
 }
 
 

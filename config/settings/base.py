@@ -326,9 +326,14 @@ LOGGING = {
         "redact_api_keys": {"()": "apikeys.logging.RedactAPIKeysFilter"},
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
+    "formatters": {
+        # One line per record, with the time, level and logger an operator filters on.
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
+            "formatter": "line",
             "filters": ["redact_api_keys"],
         },
         "mail_admins": {
