@@ -5,7 +5,10 @@ Django configured for it, and the lines every report prints."""
 import argparse
 import importlib
 import os
+import shutil
+import socket
 import sqlite3
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -137,3 +140,49 @@ def run_benchmark(
         finally:
             connections.close_all()  # PostgreSQL: before the database is dropped
     print(f"Finished in {time.perf_counter() - started:.0f} s; load average now {load_average()}")
+
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class PrivateRedis:
+    """A redis-server of the caller's own on a free loopback port, without persistence; stop()
+    ends it by its pid and start() brings a new, empty one up on the same port.  Used by the
+    tests that take Redis away and by benchmarks/load.py; never the machine's shared Redis."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        import redis
+
+        self.process = subprocess.Popen(
+            [
+                *(REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        for _ in range(100):
+            try:
+                if client.ping():
+                    return
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.05)  # waiting for a server process to listen
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None

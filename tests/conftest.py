@@ -3,18 +3,16 @@
 import io
 import os
 import shutil
-import socket
-import subprocess
 import time
 
 import pytest
-import redis
 from allauth.account.internal.flows import login as allauth_login
 from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from apikeys import ratelimit
+from benchmarks.common import PrivateRedis
 from tests.factories import APIKeyFactory, UserFactory
 
 GEO_TEST_COUNTRIES = "US,DE"
@@ -148,51 +146,6 @@ def _cache_clear() -> None:
             client.delete(*keys)
     else:
         cache.clear()
-
-
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-class PrivateRedis:
-    """A redis-server of this test's own, on a free port; stop() and start() by its pid."""
-
-    def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                REDIS_SERVER,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        for _ in range(100):
-            try:
-                if client.ping():
-                    return
-            except redis.exceptions.ConnectionError:
-                time.sleep(0.05)  # waiting for a server process to listen, not for app time
-        raise RuntimeError("private redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 @pytest.fixture
