@@ -4,10 +4,11 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from config.health import HealthView
 from config.metrics import metrics_view
+from config.schema_view import PublicSchemaView
 from config.views import EndpointNotFoundView
 
 urlpatterns = [
@@ -20,7 +21,7 @@ urlpatterns = [
     path("proxies/", include("proxies.urls")),
     path("statistics/", include("stats.urls")),
     path("billing/", include("billing.urls")),
-    path("v1/schema", SpectacularJSONAPIView.as_view(), name="api-schema"),
+    path("v1/schema", PublicSchemaView.as_view(), name="api-schema"),
     path("v1/docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("v1/", include("proxies.api.urls")),
     re_path(r"^v1/", extend_schema(exclude=True)(EndpointNotFoundView).as_view()),
