@@ -2,7 +2,7 @@
 
 from django.utils.cache import add_never_cache_headers
 
-from config.middleware import API_PREFIX
+from common.paths import API_PREFIX
 
 
 class DashboardPrivacyMiddleware:
@@ -23,7 +23,7 @@ class DashboardPrivacyMiddleware:
             request.sensitive_post_parameters = "__ALL__"
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        # The Public API sets its own, stricter headers (config.middleware, A14).
+        # The Public API sets its own, stricter headers (api.middleware, A14).
         if (
             user is not None
             and user.is_authenticated

@@ -18,7 +18,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from config.metrics import AUTH_FAILURES, RATE_LIMITED
+from common.metrics import AUTH_FAILURES, RATE_LIMITED
 
 from . import crypto, ratelimit
 from .models import APIKey

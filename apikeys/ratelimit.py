@@ -11,7 +11,7 @@ With Redis (production) everything a request needs is one Lua script: atomic, so
 processes and app servers.  The account a key belongs to is remembered next to the buckets (it
 never changes), so only a key's first request of the day costs a second round trip.  Without
 Redis (development) the same arithmetic runs over a dict of this process, under a lock.  If Redis
-cannot be reached, limits fail open (config/cache.py: logged, retried, resumed by themselves).
+cannot be reached, limits fail open (common/cache.py: logged, retried, resumed by themselves).
 """
 
 import functools
@@ -25,8 +25,8 @@ from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from config import cache as fail_open
-from config.cache import FAILURES
+from common import cache as fail_open
+from common.cache import FAILURES
 
 OWNER_MEMORY_SECONDS = 86_400
 FAILURE_WINDOW_SECONDS = 60

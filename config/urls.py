@@ -6,10 +6,10 @@ from django.views.generic import RedirectView
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from api.schema_view import PublicSchemaView
+from api.views import EndpointNotFoundView
+from common.metrics import metrics_view
 from config.health import HealthView
-from config.metrics import metrics_view
-from config.schema_view import PublicSchemaView
-from config.views import EndpointNotFoundView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="apikeys:list", permanent=False)),
@@ -23,11 +23,15 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("v1/schema", PublicSchemaView.as_view(), name="api-schema"),
     path("v1/docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # The Public API: each app owns its routes.
     path("v1/", include("proxies.api.urls")),
+    path("v1/", include("stats.api.urls")),
+    path("v1/", include("billing.api.urls")),
+    path("v1/", include("proxies.geo.api.urls")),
     re_path(r"^v1/", extend_schema(exclude=True)(EndpointNotFoundView).as_view()),
 ]
 
-handler400 = "config.api.bad_request"
-handler403 = "config.api.permission_denied"
-handler404 = "config.api.page_not_found"
-handler500 = "config.api.server_error"
+handler400 = "api.envelope.bad_request"
+handler403 = "api.envelope.permission_denied"
+handler404 = "api.envelope.page_not_found"
+handler500 = "api.envelope.server_error"

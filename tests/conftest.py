@@ -155,7 +155,7 @@ def private_redis(settings):
     server.start()
     settings.CACHES = {
         "default": {
-            "BACKEND": "config.cache.FailOpenRedisCache",
+            "BACKEND": "common.cache.FailOpenRedisCache",
             "LOCATION": server.url,
             "KEY_PREFIX": "faults",
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},

@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import DateRangeParamsSerializer, MoneyField, PageParamsSerializer
+from api.params import DateRangeParamsSerializer, MoneyField, PageParamsSerializer
 
 from ..models import ProxyType
 

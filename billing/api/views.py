@@ -2,10 +2,11 @@
 
 from drf_spectacular.utils import extend_schema
 
+from api.envelope import APIResponse
+from api.params import paginate, query_params
+from api.schema import enveloped
+from api.views import PublicAPIView
 from apikeys.scopes import BALANCE_READ, PROXIES_READ, PROXIES_WRITE
-from config.api import APIResponse, paginate, query_params
-from config.schema import enveloped
-from config.views import PublicAPIView
 
 from .. import selectors
 from . import serializers as s

@@ -61,8 +61,8 @@ def cache_from_env() -> dict:
     if redis_url:
         return {
             "default": {
-                # R3: answers as an empty cache while Redis is unreachable (config/cache.py).
-                "BACKEND": "config.cache.FailOpenRedisCache",
+                # R3: answers as an empty cache while Redis is unreachable (common/cache.py).
+                "BACKEND": "common.cache.FailOpenRedisCache",
                 "LOCATION": redis_url,
                 "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "pd"),
                 # A Redis that stops answering costs a request a second at most (then the cache
@@ -108,7 +108,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.metrics.MetricsMiddleware",
+    "common.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -123,7 +123,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.DashboardPrivacyMiddleware",
-    "config.middleware.APICacheHeadersMiddleware",
+    "api.middleware.APICacheHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -285,11 +285,11 @@ API_AUTH_FAILURE_LIMIT = env_number("API_AUTH_FAILURE_LIMIT", "120")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apikeys.authentication.APIKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["apikeys.permissions.HasScope"],
-    "DEFAULT_RENDERER_CLASSES": ["config.api.EnvelopeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["config.api.SafeJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["api.envelope.EnvelopeJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["api.envelope.SafeJSONParser"],
     "DEFAULT_METADATA_CLASS": None,
-    "EXCEPTION_HANDLER": "config.api.envelope_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "config.schema.PublicAPIAutoSchema",
+    "EXCEPTION_HANDLER": "api.envelope.envelope_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.PublicAPIAutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",
     "DATE_FORMAT": "%Y-%m-%d",
@@ -308,7 +308,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "PREPROCESSING_HOOKS": ["config.schema.published_paths_only"],
+    "PREPROCESSING_HOOKS": ["api.schema.published_paths_only"],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     # Swagger UI is served from our own static files (no CDN).

@@ -17,8 +17,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.settings import api_settings
 
+from api.params import ISODateField, MoneyField, PageParamsSerializer, check_date_range
 from billing.models import ProxyType
-from config.api import ISODateField, MoneyField, PageParamsSerializer, check_date_range
 from proxies.geo.api.serializers import CountryOutputSerializer
 
 from ..models import NAME_PATTERN, LimitPeriod, LimitType, ProxyStatus

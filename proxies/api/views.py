@@ -14,10 +14,11 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 
+from api.envelope import APIResponse
+from api.params import paginate, query_params
+from api.schema import ErrorEnvelopeSerializer, enveloped
+from api.views import PublicAPIView
 from apikeys.scopes import PROXIES_READ, PROXIES_WRITE
-from config.api import APIResponse, paginate, query_params
-from config.schema import ErrorEnvelopeSerializer, enveloped
-from config.views import PublicAPIView
 
 from .. import selectors, services
 from . import serializers as s

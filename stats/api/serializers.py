@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from config.api import DateRangeParamsSerializer, MoneyField
+from api.params import DateRangeParamsSerializer, MoneyField
 
 # Ten years of days: the export streams, so its memory does not grow with the range.
 MAX_EXPORT_DAYS = 3660

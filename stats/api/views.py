@@ -4,10 +4,11 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
+from api.envelope import APIResponse
+from api.params import DateRangeParamsSerializer, query_params
+from api.schema import enveloped
+from api.views import PublicAPIView
 from apikeys.scopes import STATS_READ
-from config.api import APIResponse, DateRangeParamsSerializer, query_params
-from config.schema import enveloped
-from config.views import PublicAPIView
 from proxies.selectors import proxy_get_for_update
 
 from .. import selectors

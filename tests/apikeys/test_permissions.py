@@ -4,10 +4,10 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.test import APIRequestFactory
 
+from api.views import PublicAPIView
 from apikeys.authentication import APIKeyOwner, APIKeyPrincipal
 from apikeys.checks import check_scope_declarations
 from apikeys.permissions import HasScope, InsufficientScope, scope_declaration_errors
-from config.views import PublicAPIView
 
 
 def principal(*scopes: str) -> APIKeyPrincipal:

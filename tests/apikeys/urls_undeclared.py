@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.response import Response
 
-from config.views import PublicAPIView
+from api.views import PublicAPIView
 
 
 class ForgetfulAPIView(PublicAPIView):

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from config.api import PageParamsSerializer
+from api.params import PageParamsSerializer
 
 
 class CountryOutputSerializer(serializers.Serializer):

@@ -3,10 +3,11 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 
+from api.envelope import APIResponse
+from api.params import paginate
+from api.schema import enveloped
+from api.views import PublicAPIView
 from apikeys.scopes import GEO_READ
-from config.api import APIResponse, paginate
-from config.schema import enveloped
-from config.views import PublicAPIView
 
 from .. import selectors
 from . import serializers as s

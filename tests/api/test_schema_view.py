@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
-from config.schema_view import PublicSchemaView
+from api.schema_view import PublicSchemaView
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ Built on prometheus_client directly: django-prometheus (the usual wrapper) decla
 - `api_rate_limited_total{limit}`: 429s, by the limit that refused (`key`, `account`, `ip`).
 - `cache_fail_open_total`: cache calls answered "empty" because Redis was unreachable.
 - `api_database_connection_lost_total{outcome}`: requests whose database connection was dropped
-  under them, run again (`retried`) or answered 503 (`refused`); see config/views.py.
+  under them, run again (`retried`) or answered 503 (`refused`); see api/views.py.
 
 With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess
 mode) so that a scrape sums every worker's figures.

@@ -3,7 +3,7 @@
 import pytest
 from prometheus_client import REGISTRY
 
-from config import cache as fail_open
+from common import cache as fail_open
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""The real routes plus test-only views under /v1/test/ (see tests/config/test_envelope.py).
+"""The real routes plus test-only views under /v1/test/ (see tests/api/test_envelope.py).
 
 Test routes come first: the real list ends with the /v1/ catch-all that answers 404.  The error
 handlers are re-exported because Django reads them from the active ROOT_URLCONF.
@@ -9,7 +9,7 @@ from django.urls import path
 
 from config.urls import handler404, handler500
 from config.urls import urlpatterns as real_urlpatterns
-from tests.config import test_envelope as views
+from tests.api import test_envelope as views
 
 urlpatterns = [
     path("v1/test/echo", views.EchoAPIView.as_view()),

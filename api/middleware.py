@@ -2,7 +2,7 @@
 
 from django.utils.cache import patch_vary_headers
 
-API_PREFIX = "/v1/"
+from common.paths import API_PREFIX
 
 
 class APICacheHeadersMiddleware:

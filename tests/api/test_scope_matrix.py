@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from api.views import EndpointNotFoundView
 from apikeys.permissions import served_methods
 from apikeys.scopes import SCOPE_NAMES
 from billing.services import balance_topup
-from config.views import EndpointNotFoundView
 from proxies.models import Proxy
 from proxies.services import proxy_create
 from tests.factories import PlanFactory

@@ -1,4 +1,4 @@
-"""Base classes of the Public API views (see config/api.py for the envelope conventions)."""
+"""Base classes of the Public API views (see api/envelope.py for the envelope conventions)."""
 
 import logging
 
@@ -8,7 +8,7 @@ from rest_framework import exceptions
 from rest_framework.views import APIView
 
 from apikeys import ratelimit
-from config.metrics import DATABASE_CONNECTION_LOST
+from common.metrics import DATABASE_CONNECTION_LOST
 
 logger = logging.getLogger(__name__)
 

@@ -56,7 +56,7 @@ def test_a_post_and_a_bearer_key_get_the_same_headers(api_client, make_key):
 
 
 def test_a_server_error_under_v1_is_no_store(settings):
-    settings.ROOT_URLCONF = "tests.config.urls_plumbing"
+    settings.ROOT_URLCONF = "tests.api.urls_plumbing"
     response = Client(raise_request_exception=False).get("/v1/test/plain-boom")
     assert response.status_code == 500
     assert_private_to_the_key(response)

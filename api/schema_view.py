@@ -1,6 +1,6 @@
 """The view serving the Public API's OpenAPI document (A6).
 
-Apart from config/schema.py, which DRF's settings import: drf-spectacular's views import DRF's
+Apart from api/schema.py, which DRF's settings import: drf-spectacular's views import DRF's
 views, which read those settings.
 """
 

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from apikeys.models import APIKey
-from config import cache as fail_open
+from common import cache as fail_open
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -42,12 +42,12 @@ def test_the_api_keeps_serving_without_redis_and_limits_resume(
 
     private_redis.stop()
     caplog.clear()
-    with caplog.at_level(logging.ERROR, logger="config.cache"):
+    with caplog.at_level(logging.ERROR, logger="common.cache"):
         statuses = [get(api_client, key).status_code for _ in range(20)]
         clocks.now += 30  # half a minute of outage later: still no second log line
         statuses += [get(api_client, key).status_code for _ in range(20)]
     assert statuses == [200] * 40  # fail open: no 500, no 429
-    errors = [r for r in caplog.records if r.name == "config.cache"]
+    errors = [r for r in caplog.records if r.name == "common.cache"]
     assert len(errors) == 1 and "fail open" in errors[0].getMessage()
 
     private_redis.start()
@@ -57,12 +57,12 @@ def test_the_api_keeps_serving_without_redis_and_limits_resume(
 
 def test_a_long_outage_logs_once_a_minute(private_redis, clocks, caplog):
     private_redis.stop()
-    with caplog.at_level(logging.ERROR, logger="config.cache"):
+    with caplog.at_level(logging.ERROR, logger="common.cache"):
         for _ in range(5):  # five minutes, a call every 2 seconds
             for _ in range(30):
                 cache.get("anything")
                 clocks.now += 2
-    assert len([r for r in caplog.records if r.name == "config.cache"]) == 5
+    assert len([r for r in caplog.records if r.name == "common.cache"]) == 5
 
 
 def test_the_dashboard_keeps_working_without_redis(client, user, private_redis, clocks):

@@ -3,7 +3,7 @@ error, the key-expiry header, the per-key rate limit, and the OpenAPI schema and
 
 Errors that no real endpoint produces yet (malformed JSON, wrong Content-Type, an unhandled
 exception) are provoked through the tiny test-only views below, routed under /v1/test/ by
-tests/config/urls_plumbing.py.
+tests/api/urls_plumbing.py.
 """
 
 import json
@@ -15,13 +15,13 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from api.envelope import APIResponse
+from api.views import EXPIRY_HEADER, PublicAPIView
 from apikeys.models import Expiration
-from config.api import APIResponse
-from config.views import EXPIRY_HEADER, PublicAPIView
 
 ENVELOPE_KEYS = {"result", "data", "error", "error_type", "meta"}
 GEO_PATHS = ["/v1/geo/countries", "/v1/geo/states", "/v1/geo/cities", "/v1/geo/zip"]
-plumbing_urls = pytest.mark.urls("tests.config.urls_plumbing")
+plumbing_urls = pytest.mark.urls("tests.api.urls_plumbing")
 
 
 # --- Test-only views ----------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def test_a_read_whose_connection_is_dropped_is_answered_from_a_new_one(
     key = make_key("balance:read").key
     before = lost("retried")
     terminator = Terminator()  # the very first statement: the key lookup
-    with caplog.at_level(logging.WARNING, "config.views"), connection.execute_wrapper(terminator):
+    with caplog.at_level(logging.WARNING, "api.views"), connection.execute_wrapper(terminator):
         response = api_client.get("/v1/user/balance", HTTP_X_API_KEY=key)
     assert terminator.terminated, "the fault was injected"
     assert response.status_code == 200, response.content

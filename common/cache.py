@@ -17,7 +17,7 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
-from config.metrics import CACHE_FAIL_OPEN
+from common.metrics import CACHE_FAIL_OPEN
 
 logger = logging.getLogger(__name__)
 
