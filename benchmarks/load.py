@@ -398,7 +398,7 @@ def consistency(recorder: Recorder, timeline: Timeline) -> list[tuple[str, bool,
     from django.db.models import Sum
 
     from billing.models import CENTS, Balance, Transaction, TransactionType
-    from stats.models import UsageDaily
+    from proxies.models import UsageDaily
     from stats.services import usage_cost
 
     close_old_connections()

@@ -195,7 +195,7 @@ def insert_usage(rows: Iterator[tuple]) -> int:
     """Write usage rows straight into the table; returns how many."""
     from django.db import transaction
 
-    from stats.models import UsageDaily
+    from proxies.models import UsageDaily
 
     table = UsageDaily._meta.db_table
     columns = "proxy_id, owner_id, date, traffic_bytes, requests, cost, price_per_gb"

@@ -4,6 +4,8 @@ A proxy is addressed by a short opaque `public_id`, never by its sequential prim
 a proxy only marks it deleted, so its usage and charges stay in reports and the ledger.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -123,3 +125,39 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner_id}:{self.key}"
+
+
+class UsageDaily(models.Model):
+    """Traffic, requests and cost of one proxy on one UTC day.
+
+    `owner` is copied from the proxy so account-wide reports read one index range, with no join.
+    `cost` is the sum of the (cent-rounded) charges booked for this day, so it matches the ledger.
+    `price_per_gb` is the plan's price when the day was first billed (A16): every later record of
+    the day is charged at it, so a price change never re-prices traffic already charged.
+    """
+
+    proxy = models.ForeignKey(Proxy, on_delete=models.PROTECT, related_name="usage")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    date = models.DateField()
+    traffic_bytes = models.BigIntegerField(default=0)
+    requests = models.BigIntegerField(default=0)
+    cost = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    price_per_gb = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        # Kept from when the model lived in `stats` (moved without touching the table).
+        db_table = "stats_usagedaily"
+        verbose_name_plural = "daily usage"
+        constraints = [
+            models.UniqueConstraint(fields=["proxy", "date"], name="usage_proxy_date_unique")
+        ]
+        indexes = [
+            # Covering: account reports (sums per day over a date range) read only this index.
+            models.Index(
+                fields=["owner", "date", "traffic_bytes", "requests", "cost"],
+                name="usage_owner_date_cover_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proxy_id} {self.date}: {self.traffic_bytes} B"

@@ -7,7 +7,7 @@ from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Va
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from .models import Proxy
+from .models import Proxy, UsageDaily
 
 _PUBLIC_ID = re.compile(r"[A-Za-z0-9]{1,12}")
 
@@ -23,8 +23,6 @@ ORDER_FIELDS: dict[str, str] = {
 
 
 def _usage_sum(field: str, date_from: date, date_to: date, output):
-    from stats.models import UsageDaily
-
     rows = (
         UsageDaily.objects.filter(proxy=OuterRef("pk"), date__gte=date_from, date__lte=date_to)
         .order_by()

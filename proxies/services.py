@@ -31,6 +31,7 @@ from .models import (
     Proxy,
     ProxyStatus,
     SuspensionReason,
+    UsageDaily,
 )
 
 PUBLIC_ID_LENGTH = 6
@@ -207,8 +208,6 @@ def next_period_start(period: str, now: datetime) -> datetime:
 
 def period_usage(proxy: Proxy, *, now: datetime) -> Decimal:
     """What counts against the proxy's limit in the current period: bytes or USD."""
-    from stats.models import UsageDaily
-
     if proxy.pk is None:
         return Decimal(0)
 

@@ -3,8 +3,7 @@
 from django.contrib import admin
 
 from billing.admin import ReadOnlyAdmin
-
-from .models import UsageDaily
+from proxies.models import UsageDaily
 
 
 @admin.register(UsageDaily)

@@ -8,7 +8,7 @@ from typing import NamedTuple
 from django.db import connection
 from django.db.models import Count, Sum
 
-from .models import UsageDaily
+from proxies.models import UsageDaily
 
 ZERO = Decimal("0.00")
 CENTS = Decimal("0.01")

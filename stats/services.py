@@ -10,10 +10,8 @@ from django.utils import timezone
 
 from billing.models import CENTS
 from billing.services import account_lock, balance_charge
-from proxies.models import Proxy
+from proxies.models import Proxy, UsageDaily
 from proxies.services import proxies_refresh_for_account, proxy_refresh_status
-
-from .models import UsageDaily
 
 BYTES_PER_GB = Decimal(10**9)
 MAX_BYTES_PER_RECORD = 10**15

@@ -1,6 +1,7 @@
 """factory_boy factories.  `APIKeyFactory` keeps the full key on the instance as `.key` (tests only)."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import factory
 from allauth.account.models import EmailAddress
@@ -11,6 +12,9 @@ from django.utils import timezone
 
 from apikeys import crypto
 from apikeys.models import APIKey, Expiration
+from billing.models import Plan, ProxyType
+from proxies.models import Proxy, UsageDaily
+from proxies.services import generate_public_id
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -72,14 +76,7 @@ class APIKeyFactory(factory.django.DjangoModelFactory):
         return instance
 
 
-# --- Plans, proxies, usage (appended for the proxies/stats/billing tests) ----------------------
-
-from decimal import Decimal  # noqa: E402
-
-from billing.models import Plan, ProxyType  # noqa: E402
-from proxies.models import Proxy  # noqa: E402
-from proxies.services import generate_public_id  # noqa: E402
-from stats.models import UsageDaily  # noqa: E402
+# --- Plans, proxies, usage ----------------------------------------------------------------------
 
 
 class PlanFactory(factory.django.DjangoModelFactory):

@@ -21,8 +21,7 @@ from demo.management.commands.seed_demo import (
     usage_plan,
 )
 from proxies.geo.models import Country
-from proxies.models import Proxy, ProxyStatus
-from stats.models import UsageDaily
+from proxies.models import Proxy, ProxyStatus, UsageDaily
 from stats.services import usage_cost
 from tests.factories import UserFactory
 

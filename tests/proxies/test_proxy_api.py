@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from billing.models import Transaction
 from billing.services import balance_topup
-from proxies.models import Proxy, ProxyStatus
-from stats.models import UsageDaily
+from proxies.models import Proxy, ProxyStatus, UsageDaily
 from stats.services import usage_record
 from tests.factories import PlanFactory, ProxyFactory, UsageDailyFactory, UserFactory
 

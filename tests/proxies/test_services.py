@@ -13,7 +13,7 @@ from django.db.models import Sum
 from billing.models import Transaction
 from billing.services import balance_topup
 from proxies.geo.models import Country
-from proxies.models import LimitPeriod, LimitType, Proxy, ProxyStatus, SuspensionReason
+from proxies.models import LimitPeriod, LimitType, Proxy, ProxyStatus, SuspensionReason, UsageDaily
 from proxies.services import (
     MAX_WHITELIST_ENTRIES,
     PUBLIC_ID_LENGTH,
@@ -24,7 +24,6 @@ from proxies.services import (
     proxy_limit_resets_apply,
     proxy_update,
 )
-from stats.models import UsageDaily
 from stats.selectors import account_traffic, proxy_breakdown
 from stats.services import usage_record
 from tests.factories import PlanFactory, UserFactory

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from billing.services import balance_topup
+from proxies.models import UsageDaily
 from proxies.services import proxy_create, proxy_delete
-from stats.models import UsageDaily
 from stats.services import usage_record
 from tests.factories import PlanFactory, ProxyFactory, UsageDailyFactory
 

@@ -11,9 +11,8 @@ from django.utils import timezone
 
 from billing.models import Balance, Transaction, TransactionType
 from billing.services import balance_topup
-from proxies.models import ProxyStatus, SuspensionReason
+from proxies.models import ProxyStatus, SuspensionReason, UsageDaily
 from proxies.services import proxy_create, proxy_delete
-from stats.models import UsageDaily
 from stats.services import MAX_BACKDATE_DAYS, usage_record
 from tests.factories import PlanFactory, UserFactory
 

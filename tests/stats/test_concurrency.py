@@ -13,9 +13,8 @@ import pytest
 
 from billing.models import Balance, Transaction, TransactionType
 from billing.services import balance_topup
-from proxies.models import Proxy, ProxyStatus, SuspensionReason
+from proxies.models import Proxy, ProxyStatus, SuspensionReason, UsageDaily
 from proxies.services import proxy_update
-from stats.models import UsageDaily
 from stats.services import usage_record
 from tests.concurrency import run_in_parallel, skip_unless_postgres
 from tests.factories import PlanFactory, ProxyFactory, UserFactory

@@ -1,4 +1,5 @@
-"""A16's data migration: existing days keep what they were charged, priced from then on."""
+"""A16's data migration: existing days keep what they were charged, priced from then on; and
+`UsageDaily`'s move from `stats` to `proxies` (state only) keeps every row of its table."""
 
 import os
 
@@ -34,7 +35,7 @@ def test_existing_days_get_their_plans_price_and_nothing_is_re_priced(tmp_path):
     check = run_manage(
         "shell",
         "-c",
-        "from stats.models import UsageDaily as U; r = U.objects.get();"
+        "from proxies.models import UsageDaily as U; r = U.objects.get();"
         " print(r.cost, r.price_per_gb, r.traffic_bytes)",
         env=env,
     )

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from stats.models import UsageDaily
+from proxies.models import UsageDaily
 from stats.selectors import (
     DayUsage,
     account_traffic,

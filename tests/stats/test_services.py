@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 
 from billing.models import Balance, Transaction, TransactionType
 from billing.services import balance_topup
+from proxies.models import UsageDaily
 from proxies.services import proxy_create
-from stats.models import UsageDaily
 from stats.services import MAX_BACKDATE_DAYS, MAX_BYTES_PER_RECORD, usage_cost, usage_record
 from tests.factories import PlanFactory
 

@@ -47,14 +47,13 @@ from billing.models import CENTS, Balance, Plan, ProxyType, Transaction, Transac
 from billing.selectors import balance_get
 from billing.services import account_lock, balance_refund, balance_topup, new_tx_id
 from proxies.geo.models import Country
-from proxies.models import Proxy
+from proxies.models import Proxy, UsageDaily
 from proxies.services import (
     proxies_refresh_for_account,
     proxy_create,
     proxy_delete,
     proxy_update,
 )
-from stats.models import UsageDaily
 from stats.services import usage_cost, usage_record
 
 DEMO_USERNAME = "demo"
