@@ -1,6 +1,6 @@
 """The Billing page's history filter (SPEC D4): a date range, as on the Statistics page."""
 
-from stats.forms import DateRangeForm
+from common.forms import DateRangeForm
 
 TRANSACTIONS_PER_PAGE = 25
 

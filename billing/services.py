@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .models import CENTS, Balance, Transaction, TransactionType
+from .signals import funds_credited
 
 MAX_TOPUP = Decimal("1000000.00")
 _ALPHABET = string.ascii_letters + string.digits
@@ -80,9 +81,8 @@ def _book(
 
 
 def _credit(*, owner, type: str, amount: object, description: str, source: str, now) -> Transaction:
-    """Book money in; proxies suspended for lack of balance resume at once (A10)."""
-    from proxies.services import proxies_refresh_for_account
-
+    """Book money in and announce it (`billing.signals.funds_credited`) within the transaction:
+    proxies suspended for lack of balance resume at once (A10)."""
     now = now or timezone.now()
     value = parse_money(amount)
     with transaction.atomic():
@@ -90,7 +90,7 @@ def _credit(*, owner, type: str, amount: object, description: str, source: str, 
         entry = _book(
             balance, type=type, amount=value, source=source, description=description, now=now
         )
-        proxies_refresh_for_account(owner_id=owner.pk, balance=balance, now=now)
+        funds_credited.send(sender=Balance, owner_id=owner.pk, balance=balance, now=now)
     return entry
 
 

@@ -19,8 +19,8 @@ from django.views.generic import FormView
 
 from billing import selectors as billing_selectors
 from billing.models import ProxyType
+from common.formatting import human_bytes
 from proxies.geo import selectors as geo_selectors
-from stats.views import human_bytes
 
 from . import selectors, services
 from .forms import ProxyCreateForm, ProxyUpdateForm, add_service_errors

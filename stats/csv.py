@@ -12,6 +12,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
 HEADER = ("date", "traffic_bytes", "requests", "cost_usd")
+# The longest range one export may cover, in the dashboard and the API alike: ten years of days
+# (the export streams, so its memory does not grow with the range).
+MAX_EXPORT_DAYS = 3660
 LINES_PER_CHUNK = 256
 ZERO_LINE = "%s,0,0,0.00\n"
 

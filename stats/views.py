@@ -12,28 +12,12 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views import View
 
+from common.formatting import human_bytes
+from common.forms import DateRangeForm
 from proxies import selectors as proxy_selectors
 
 from . import selectors
-from .csv import usage_csv
-from .forms import MAX_EXPORT_DAYS, DateRangeForm
-
-_UNITS = ("B", "KB", "MB", "GB", "TB", "PB", "EB")
-
-
-def human_bytes(value: int) -> str:
-    """Traffic in decimal units, `1.25 GB` for 1,250,000,000 bytes.
-
-    Decimal (10^3) rather than binary units because plans are priced per GB of 10^9 bytes: a figure
-    on the page multiplied by the plan's price must give the cost on the same page.
-    """
-    amount, unit = Decimal(value), 0
-    while abs(amount) >= 1000 and unit < len(_UNITS) - 1:
-        amount /= 1000
-        unit += 1
-    if unit == 0:
-        return f"{value} B"
-    return f"{amount:.2f} {_UNITS[unit]}"
+from .csv import MAX_EXPORT_DAYS, usage_csv
 
 
 class StatisticsView(View):

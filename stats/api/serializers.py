@@ -3,9 +3,7 @@
 from rest_framework import serializers
 
 from api.params import DateRangeParamsSerializer, MoneyField
-
-# Ten years of days: the export streams, so its memory does not grow with the range.
-MAX_EXPORT_DAYS = 3660
+from stats.csv import MAX_EXPORT_DAYS
 
 
 class UsageExportParamsSerializer(DateRangeParamsSerializer):

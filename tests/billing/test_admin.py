@@ -23,7 +23,13 @@ def ledger_data(user):
 
 @pytest.mark.parametrize(
     "name",
-    ["billing_plan", "billing_transaction", "billing_balance", "proxies_proxy", "proxies_usagedaily"],
+    [
+        "billing_plan",
+        "billing_transaction",
+        "billing_balance",
+        "proxies_proxy",
+        "proxies_usagedaily",
+    ],
 )
 def test_changelists_render_for_staff(staff_client, ledger_data, name):
     response = staff_client.get(reverse(f"admin:{name}_changelist"))

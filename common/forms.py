@@ -1,4 +1,4 @@
-"""The date range form of the Statistics and Billing pages (SPEC D3, D4).
+"""The date range form of the dashboard's Statistics and Billing pages (SPEC D3, D4).
 
 Dates are UTC days (`YYYY-MM-DD`, A5), both ends included.  Without any dates in the query string
 the range is the last 30 days up to today; a half-filled, reversed or too long range is an error
@@ -11,9 +11,9 @@ from django import forms
 from django.utils import timezone
 
 DEFAULT_DAYS = 30
-# The same span the Public API allows for JSON reports; the CSV export allows 10 years.
+# The same span the Public API allows for JSON reports; the CSV export allows more
+# (stats.csv.MAX_EXPORT_DAYS).
 MAX_DAYS = 366
-MAX_EXPORT_DAYS = 3653
 
 
 class DateInput(forms.DateInput):
