@@ -3,6 +3,8 @@ through the services, e.g. `manage.py topup`)."""
 
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
+
 from .models import Balance, Plan, Transaction
 
 
@@ -11,17 +13,6 @@ class PlanAdmin(admin.ModelAdmin):
     list_display = ("title", "proxy_type", "price_per_gb", "currency", "enabled", "popular")
     list_filter = ("proxy_type", "enabled", "popular")
     search_fields = ("title",)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Transaction)
