@@ -8,6 +8,8 @@ from datetime import date
 
 from rest_framework import exceptions, serializers
 
+from common.dates import MAX_REPORT_DAYS
+
 
 class PageParamsSerializer(serializers.Serializer):
     """Paging parameters of A4: `limit` 1-1000 (default 100), zero-based `page`, `order`."""
@@ -89,7 +91,7 @@ def check_date_range(
 class DateRangeParamsSerializer(serializers.Serializer):
     """`date_from` and `date_to`, both required; subclasses set `max_span_days` (366 for JSON)."""
 
-    max_span_days = 366
+    max_span_days = MAX_REPORT_DAYS
 
     date_from = ISODateField(help_text="First UTC day of the range, YYYY-MM-DD (inclusive).")
     date_to = ISODateField(help_text="Last UTC day of the range, YYYY-MM-DD (inclusive).")

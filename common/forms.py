@@ -10,10 +10,12 @@ from datetime import date, timedelta
 from django import forms
 from django.utils import timezone
 
+from common.dates import MAX_REPORT_DAYS
+
 DEFAULT_DAYS = 30
 # The same span the Public API allows for JSON reports; the CSV export allows more
 # (stats.csv.MAX_EXPORT_DAYS).
-MAX_DAYS = 366
+MAX_DAYS = MAX_REPORT_DAYS
 
 
 class DateInput(forms.DateInput):

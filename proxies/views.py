@@ -5,7 +5,6 @@ delete confirmation into a dialog.  Every write goes through `proxies.services`,
 the Public API calls; their per-field ValidationErrors are shown on the form fields.
 """
 
-from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -13,12 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views import View
 from django.views.generic import FormView
 
 from billing import selectors as billing_selectors
 from billing.models import ProxyType
+from common.dates import current_month
 from common.formatting import human_bytes
 from proxies.geo import selectors as geo_selectors
 
@@ -68,12 +67,6 @@ def parse_sort(value: str | None) -> str:
     return DEFAULT_SORT
 
 
-def this_month() -> tuple[date, date]:
-    """The 1st of the current UTC month up to today: the period of the list's usage figures."""
-    today = timezone.now().date()
-    return today.replace(day=1), today
-
-
 def gateway_username(proxy: Proxy, country_codes: list[str]) -> str:
     """What a client sends as the gateway username, with the proxy's first country as example."""
     username = f"user-{proxy.name}"
@@ -117,7 +110,7 @@ class ProxyListView(View):
         if status not in ProxyStatus.values:
             status = ""
         sort = parse_sort(params.get("sort"))
-        date_from, date_to = this_month()
+        date_from, date_to = current_month()
         # A limit suspension ends at the period reset even if the cron job has not run yet.
         services.proxy_limit_resets_apply_for_account(owner_id=request.user.pk)
         field = F(SORT_FIELDS[sort.removeprefix("-")])
@@ -188,7 +181,7 @@ class ProxyUpdateView(View):
     template_name = "proxies/proxy_edit.html"
 
     def _proxy(self, request, public_id: str) -> Proxy:
-        date_from, date_to = this_month()
+        date_from, date_to = current_month()
         services.proxy_limit_resets_apply_for_account(owner_id=request.user.pk)
         return selectors.proxy_get(
             owner_id=request.user.pk, public_id=public_id, date_from=date_from, date_to=date_to

@@ -7,11 +7,10 @@ API call; its per-field errors come back as 400 `validation_error` through the e
 """
 
 from collections.abc import Mapping
-from datetime import UTC, date
+from datetime import UTC
 from decimal import Decimal
 
 from django.core.validators import RegexValidator
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
@@ -19,6 +18,7 @@ from rest_framework.settings import api_settings
 
 from api.params import ISODateField, MoneyField, PageParamsSerializer, check_date_range
 from billing.models import ProxyType
+from common.dates import MAX_REPORT_DAYS, current_month
 from proxies.geo.api.serializers import CountryOutputSerializer
 
 from ..models import NAME_PATTERN, LimitPeriod, LimitType, ProxyStatus
@@ -26,7 +26,7 @@ from ..selectors import ORDER_FIELDS
 from ..services import MAX_COUNTRIES, MAX_WHITELIST_ENTRIES
 
 # The traffic figures of a proxy cover at most this many days (a JSON report, as /v1/user/traffic).
-MAX_STATISTIC_DAYS = 366
+MAX_STATISTIC_DAYS = MAX_REPORT_DAYS
 
 # --- Strict input fields ------------------------------------------------------------------------
 
@@ -196,12 +196,6 @@ class ProxyUpdateInputSerializer(StrictInputSerializer):
 
 
 # --- Query parameters ---------------------------------------------------------------------------
-
-
-def current_month(today: date | None = None) -> tuple[date, date]:
-    """The default statistics period: the 1st of the current UTC month up to today."""
-    today = today or timezone.now().astimezone(UTC).date()
-    return today.replace(day=1), today
 
 
 class StatisticPeriodParamsSerializer(serializers.Serializer):

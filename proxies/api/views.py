@@ -19,6 +19,7 @@ from api.params import paginate, query_params
 from api.schema import ErrorEnvelopeSerializer, enveloped
 from api.views import PublicAPIView
 from apikeys.scopes import PROXIES_READ, PROXIES_WRITE
+from common.dates import current_month
 
 from .. import selectors, services
 from . import serializers as s
@@ -141,14 +142,14 @@ class ProxyListAPIView(PublicAPIView):
         if idempotency_key is None:
             proxy = services.proxy_create(owner=owner, **serializer.validated_data)
             data = _proxy_output(
-                owner_id=owner.pk, public_id=proxy.public_id, period=s.current_month()
+                owner_id=owner.pk, public_id=proxy.public_id, period=current_month()
             )
             return _proxy_response(data, status=201)
 
         def render(proxy) -> str:
             # Stored as the client saw it, so a replay is the same JSON to the byte.
             data = _proxy_output(
-                owner_id=owner.pk, public_id=proxy.public_id, period=s.current_month()
+                owner_id=owner.pk, public_id=proxy.public_id, period=current_month()
             )
             return JSONRenderer().render(data).decode()
 
@@ -201,7 +202,7 @@ class ProxyDetailAPIView(PublicAPIView):
         serializer.is_valid(raise_exception=True)
         services.proxy_update(proxy=proxy, **serializer.validated_data)
         return _proxy_response(
-            _proxy_output(owner_id=request.user.pk, public_id=id, period=s.current_month())
+            _proxy_output(owner_id=request.user.pk, public_id=id, period=current_month())
         )
 
     @extend_schema(
