@@ -46,15 +46,12 @@ def benchmark_database(url: str | None, *, name: str) -> Iterator[str]:
             yield f"sqlite:///{Path(directory) / f'{name}.sqlite3'}"
 
 
-@contextmanager
-def postgres_database(url: str) -> Iterator[None]:
-    """Create the database named in `url` and drop it afterwards; never touch an existing one."""
+def server_connection(url: str):
+    """An autocommit connection to the `postgres` database of the server named in `url`."""
     import psycopg
-    from psycopg import sql
 
     config = dj_database_url.parse(url)
-    name = config["NAME"]
-    server = psycopg.connect(
+    return psycopg.connect(
         host=config["HOST"] or None,
         port=config["PORT"] or None,
         user=config["USER"] or None,
@@ -62,7 +59,15 @@ def postgres_database(url: str) -> Iterator[None]:
         dbname="postgres",
         autocommit=True,
     )
-    with server:
+
+
+@contextmanager
+def postgres_database(url: str) -> Iterator[None]:
+    """Create the database named in `url` and drop it afterwards; never touch an existing one."""
+    from psycopg import sql
+
+    name = dj_database_url.parse(url)["NAME"]
+    with server_connection(url) as server:
         if server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             raise SystemExit(f"Database {name!r} already exists: drop it or name another one.")
         server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

@@ -62,7 +62,14 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from benchmarks.common import PrivateRedis, free_port, load_average, postgres_database, verdict
+from benchmarks.common import (
+    PrivateRedis,
+    free_port,
+    load_average,
+    postgres_database,
+    server_connection,
+    verdict,
+)
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_load"
 ACCOUNTS = 4
@@ -304,21 +311,12 @@ class Timeline:
 
 def terminate_connections(database_url: str) -> int:
     import dj_database_url
-    import psycopg
 
-    config = dj_database_url.parse(database_url)
-    with psycopg.connect(
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as admin:
+    with server_connection(database_url) as admin:
         rows = admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = %s AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
-            [config["NAME"]],
+            [dj_database_url.parse(database_url)["NAME"]],
         ).fetchall()
     return sum(1 for (terminated,) in rows if terminated)
 

@@ -17,6 +17,17 @@ def skip_unless_postgres() -> None:
         pytest.skip(POSTGRES_ONLY)
 
 
+def terminate_backend(pid: int) -> None:
+    """End one PostgreSQL backend from a separate connection, as a failover or restart does."""
+    import psycopg
+
+    parameters = connection.get_connection_params()
+    parameters.pop("cursor_factory", None)
+    parameters.pop("context", None)
+    with psycopg.connect(**parameters, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
 def run_in_parallel(count: int, work: Callable[[int], object], *, timeout: float = 60) -> list:
     """Start `work(index)` in `count` threads at once; return each result or the exception raised."""
     barrier = threading.Barrier(count)

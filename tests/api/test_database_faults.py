@@ -4,13 +4,12 @@ connection; the rest are answered 503 with Retry-After, having changed nothing."
 
 import logging
 
-import psycopg
 import pytest
 from django.db import OperationalError, connection
 from prometheus_client import REGISTRY
 
 from proxies.models import Proxy
-from tests.concurrency import skip_unless_postgres
+from tests.concurrency import skip_unless_postgres, terminate_backend
 from tests.factories import PlanFactory, ProxyFactory
 
 
@@ -30,11 +29,7 @@ class Terminator:
     def __call__(self, execute, sql, params, many, context):
         if len(self.terminated) < self.times and sql.startswith(self.before):
             pid = context["connection"].connection.info.backend_pid
-            parameters = connection.get_connection_params()
-            parameters.pop("cursor_factory", None)
-            parameters.pop("context", None)
-            with psycopg.connect(**parameters, autocommit=True) as admin:
-                admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+            terminate_backend(pid)
             self.terminated.append(pid)
         return execute(sql, params, many, context)
 

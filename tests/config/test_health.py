@@ -1,24 +1,17 @@
 """R3: /healthz for load balancers, and dropped database connections replaced without a 5xx."""
 
 import io
-import socket
 
-import psycopg
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 from health_check.checks import Database
 from health_check.exceptions import ServiceUnavailable
 
-from tests.concurrency import skip_unless_postgres
+from benchmarks.common import free_port
+from tests.concurrency import skip_unless_postgres, terminate_backend
 
 pytestmark = pytest.mark.django_db
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_healthz_answers_without_authentication(client):
@@ -88,11 +81,7 @@ def test_terminated_database_connections_are_replaced_without_a_5xx(make_key, ge
     key = make_key(scopes="geo:read").key
     assert wsgi_get("/v1/geo/countries", key) == 200
     victim = connection.connection.info.backend_pid  # kept open between requests (CONN_MAX_AGE)
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    with psycopg.connect(**params, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", [victim])
+    terminate_backend(victim)
 
     assert [wsgi_get("/v1/geo/countries", key) for _ in range(3)] == [200, 200, 200]
     assert connection.connection.info.backend_pid != victim
