@@ -56,7 +56,7 @@ import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -395,7 +395,8 @@ def consistency(recorder: Recorder, timeline: Timeline) -> list[tuple[str, bool,
     from django.db import close_old_connections
     from django.db.models import Sum
 
-    from billing.models import CENTS, Balance, Transaction, TransactionType
+    from billing.models import Balance, Transaction, TransactionType
+    from common.money import round_cents
     from proxies.models import UsageDaily
     from stats.services import usage_cost
 
@@ -435,8 +436,7 @@ def consistency(recorder: Recorder, timeline: Timeline) -> list[tuple[str, bool,
     mispriced = [
         key
         for key, usage in rows.items()
-        if usage.cost
-        != usage_cost(usage.traffic_bytes, usage.price_per_gb).quantize(CENTS, ROUND_HALF_UP)
+        if usage.cost != round_cents(usage_cost(usage.traffic_bytes, usage.price_per_gb))
     ]
     results.append(
         ("every day costs its traffic at its stored price", not mispriced, f"{len(rows)} days")

@@ -11,8 +11,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-CENTS = Decimal("0.01")
-
 
 class ProxyType(models.TextChoices):
     RESIDENTIAL = "residential", "Residential"

@@ -7,6 +7,8 @@ the balance always equals the sum of the ledger.
 
 import secrets
 import string
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -15,7 +17,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import CENTS, Balance, Transaction, TransactionType
+from common.money import has_cents_only, round_cents
+
+from .models import Balance, Transaction, TransactionType
 from .signals import funds_credited
 
 MAX_TOPUP = Decimal("1000000.00")
@@ -48,9 +52,9 @@ def parse_money(value: object, *, field: str = "amount") -> Decimal:
     # Checked before quantize(): quantizing a huge value (1e30) raises InvalidOperation.
     if amount > MAX_TOPUP:
         raise ValidationError({field: f"The amount must be at most {MAX_TOPUP}."})
-    if amount != amount.quantize(CENTS):
+    if not has_cents_only(amount):
         raise ValidationError({field: "Use at most two decimal places."})
-    return amount.quantize(CENTS)
+    return round_cents(amount)
 
 
 def _book(
@@ -145,3 +149,42 @@ def balance_charge(
         now=now,
         proxy=proxy,
     )
+
+
+@dataclass(frozen=True)
+class Charge:
+    """A usage charge to book: a positive amount for a proxy's traffic."""
+
+    amount: Decimal
+    proxy_id: int
+    description: str
+
+
+def balance_charge_bulk(
+    *, balance: Balance, charges: Sequence[Charge], now: datetime
+) -> list[Transaction]:
+    """Book many usage charges against a balance the caller has locked (`account_lock`): the
+    same ledger entries as `balance_charge` for each in turn, written in one insert, and the
+    balance moved once by their sum."""
+    entries = [
+        Transaction(
+            owner_id=balance.owner_id,
+            tx_id=new_tx_id(),
+            type=TransactionType.CHARGE,
+            source="usage",
+            amount=-charge.amount,
+            description=charge.description[:255],
+            proxy_id=charge.proxy_id,
+            created_at=now,
+        )
+        for charge in charges
+    ]
+    if not entries:
+        return []
+    Transaction.objects.bulk_create(entries)
+    total = sum((entry.amount for entry in entries), Decimal("0.00"))
+    Balance.objects.filter(pk=balance.pk).update(
+        funds_available=F("funds_available") + total, updated_at=now
+    )
+    balance.funds_available += total
+    return entries

@@ -8,16 +8,14 @@ from typing import NamedTuple
 from django.db import connection
 from django.db.models import Count, Sum
 
+from common.money import ZERO, round_cents
 from proxies.models import UsageDaily
-
-ZERO = Decimal("0.00")
-CENTS = Decimal("0.01")
 
 
 def _cents(value: Decimal) -> Decimal:
     # SQLite's SUM() over a decimal column adds floats (Django returns e.g. 46288.6500000001);
     # PostgreSQL's numeric sum is exact and this is a no-op there.
-    return value.quantize(CENTS)
+    return round_cents(value)
 
 
 class DayUsage(NamedTuple):

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from billing.models import Balance, Transaction, TransactionType
 from billing.services import balance_topup
 from proxies.models import UsageDaily
-from proxies.services import proxy_create
+from proxies.services import proxy_create, proxy_delete
 from stats.services import MAX_BACKDATE_DAYS, MAX_BYTES_PER_RECORD, usage_cost, usage_record
 from tests.factories import PlanFactory
 
@@ -41,7 +41,7 @@ def make_proxy(owner, price: str = "4.00", name: str = "p"):
 def record(proxy, traffic_bytes: int, requests: int = 1, *, day: date = TODAY, now=NOW):
     return usage_record(
         proxy=proxy, day=day, traffic_bytes=traffic_bytes, requests=requests, now=now
-    )
+    ).usage
 
 
 # Ledger sums are taken in Python: SQLite's SUM() over a decimal column adds floats.
@@ -245,3 +245,23 @@ def test_future_is_judged_in_utc(account):
     with pytest.raises(ValidationError):
         record(proxy, 1, day=date(2026, 3, 15), now=late_evening)
     assert record(proxy, 1, day=date(2026, 3, 15), now=late_evening + timedelta(minutes=1))
+
+
+def test_record_returns_exactly_what_it_charged(account):
+    proxy = make_proxy(account, "4.00")
+    charged = [
+        usage_record(proxy=proxy, day=TODAY, traffic_bytes=size, requests=1, now=NOW).charged
+        for size in (GB, 1_250_000, 1, GB // 3)
+    ]
+    assert charged == [Decimal("4.00"), Decimal("0.01"), Decimal("0.00"), Decimal("1.33")]
+    assert sum(charged) == charges(proxy)
+
+
+def test_usage_after_the_proxy_was_deleted_is_refused(account):
+    proxy = make_proxy(account)
+    proxy_delete(proxy=proxy, now=NOW - timedelta(days=2))
+    proxy.refresh_from_db()
+    assert record(proxy, GB, day=TODAY - timedelta(days=2)).traffic_bytes == GB
+    with pytest.raises(ValidationError) as error:
+        record(proxy, GB, day=TODAY - timedelta(days=1))
+    assert list(error.value.message_dict) == ["proxy"]

@@ -31,7 +31,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -43,9 +43,10 @@ from django.utils import timezone
 from apikeys.models import APIKey, Expiration
 from apikeys.scopes import BALANCE_READ, GEO_READ, PROXIES_READ, PROXIES_WRITE, STATS_READ
 from apikeys.services import api_key_create
-from billing.models import CENTS, Balance, Plan, ProxyType, Transaction, TransactionType
+from billing.models import Balance, Plan, ProxyType, Transaction, TransactionType
 from billing.selectors import balance_get
 from billing.services import account_lock, balance_refund, balance_topup, new_tx_id
+from common.money import round_cents
 from proxies.geo.models import Country
 from proxies.models import Proxy, UsageDaily
 from proxies.services import (
@@ -305,9 +306,7 @@ def history_seed(
                     now=recorded_at,
                 )
             else:
-                cost = usage_cost(pending.traffic_bytes, proxy.tariff.price_per_gb).quantize(
-                    CENTS, ROUND_HALF_UP
-                )
+                cost = round_cents(usage_cost(pending.traffic_bytes, proxy.tariff.price_per_gb))
                 usage_rows.append(
                     UsageDaily(
                         proxy=proxy,

@@ -14,8 +14,7 @@ import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -23,28 +22,37 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from billing.models import Transaction, TransactionType
+from common.money import ZERO
 from proxies.models import Proxy
-from stats.services import (
-    MAX_BACKDATE_DAYS,
-    MAX_BYTES_PER_RECORD,
-    MAX_REQUESTS_PER_RECORD,
-    usage_record,
-)
+from stats.services import UsageValues, usage_record, usage_values_clean
 
 HEADER = ["proxy_id", "date", "traffic_bytes", "requests"]
+PROBLEM_ORDER = ("date", "proxy", "traffic_bytes", "requests")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_WHOLE = re.compile(r"\d+")
 MAX_REPORTED_ERRORS = 100
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_WHOLE = re.compile(r"^\d+$")
+
+
+def _date_or_text(text: str) -> date | str:
+    """A well-formed YYYY-MM-DD as a date; anything else stays text, for the check to report."""
+    if _DATE.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _whole_or_text(text: str) -> int | str:
+    """Digits only as an int ("+3", "1_000", "1e9" stay text, for the check to report)."""
+    return int(text) if _WHOLE.fullmatch(text) else text
 
 
 @dataclass(frozen=True)
 class Row:
     line: int
     proxy: Proxy
-    day: date
-    traffic_bytes: int
-    requests: int
+    values: UsageValues
 
 
 class Command(BaseCommand):
@@ -101,29 +109,30 @@ class Command(BaseCommand):
         rows: list[Row] = []
         errors: list[str] = []
         for line, cells in records[1:]:
-            problems: list[str] = []
             if len(cells) != len(HEADER):
                 errors.append(f"line {line}: expected {len(HEADER)} columns, got {len(cells)}.")
                 continue
             proxy_id, day_text, bytes_text, requests_text = (cell.strip() for cell in cells)
             proxy = proxies.get(proxy_id)
-            day = self.parse_day(day_text, today=today, problems=problems)
-            if proxy is None:
-                problems.append(f"unknown proxy id {proxy_id!r}")
-            elif proxy.deleted_at and day and day > proxy.deleted_at.astimezone(UTC).date():
-                problems.append(
-                    f"proxy {proxy_id!r} was deleted on {proxy.deleted_at:%Y-%m-%d}, before {day}"
+            try:
+                values = usage_values_clean(
+                    # An unknown id is reported in its place; the other cells are still checked.
+                    proxy=proxy or Proxy(public_id=proxy_id),
+                    day=_date_or_text(day_text),
+                    traffic_bytes=_whole_or_text(bytes_text),
+                    requests=_whole_or_text(requests_text),
+                    today=today,
                 )
-            traffic_bytes = self.parse_whole(
-                bytes_text, "traffic_bytes", MAX_BYTES_PER_RECORD, problems
-            )
-            requests = self.parse_whole(
-                requests_text, "requests", MAX_REQUESTS_PER_RECORD, problems
-            )
+                problems = {}
+            except ValidationError as error:
+                problems = {key: messages[0] for key, messages in error.message_dict.items()}
+            if proxy is None:
+                problems["proxy"] = f"unknown proxy id {proxy_id!r}"
             if problems:
-                errors.append(f"line {line}: {'; '.join(problems)}.")
+                ordered = [problems[key] for key in PROBLEM_ORDER if key in problems]
+                errors.append(f"line {line}: {'; '.join(ordered)}.")
             else:
-                rows.append(Row(line, proxy, day, traffic_bytes, requests))
+                rows.append(Row(line, proxy, values))
         return rows, errors
 
     @staticmethod
@@ -136,64 +145,35 @@ class Command(BaseCommand):
                 yield start, cells
             start = reader.line_num + 1
 
-    @staticmethod
-    def parse_day(text: str, *, today: date, problems: list[str]) -> date | None:
-        try:
-            if not _DATE.match(text):
-                raise ValueError
-            day = date.fromisoformat(text)
-        except ValueError:
-            problems.append(f"date {text!r} is not a date (YYYY-MM-DD)")
-            return None
-        if day > today:
-            problems.append(f"date {text} is in the future (today is {today} UTC)")
-            return None
-        if day < today - timedelta(days=MAX_BACKDATE_DAYS):
-            problems.append(f"date {text} is more than {MAX_BACKDATE_DAYS} days ago")
-            return None
-        return day
-
-    @staticmethod
-    def parse_whole(text: str, field: str, maximum: int, problems: list[str]) -> int | None:
-        if not _WHOLE.match(text) or int(text) > maximum:
-            problems.append(f"{field} {text!r} is not a whole number from 0 to {maximum}")
-            return None
-        return int(text)
-
     # --- Applying --------------------------------------------------------------------------------
 
     def apply(self, rows: list[Row], *, now: datetime) -> None:
         # One order for every import (account, proxy, day), so two imports running at once lock
         # accounts in the same order and cannot deadlock; totals do not depend on the order.
-        ordered = sorted(rows, key=lambda r: (r.proxy.owner_id, r.proxy.pk, r.day, r.line))
+        ordered = sorted(rows, key=lambda r: (r.proxy.owner_id, r.proxy.pk, r.values.day, r.line))
+        charged = ZERO
         with transaction.atomic():
             for row in ordered:
                 try:
-                    usage_record(
+                    recorded = usage_record(
                         proxy=row.proxy,
-                        day=row.day,
-                        traffic_bytes=row.traffic_bytes,
-                        requests=row.requests,
+                        day=row.values.day,
+                        traffic_bytes=row.values.traffic_bytes,
+                        requests=row.values.requests,
                         now=now,
                     )
                 except ValidationError as error:
                     raise CommandError(
                         f"line {row.line}: {' '.join(error.messages)} Nothing was recorded."
                     ) from None
-            charged = -sum(
-                Transaction.objects.filter(
-                    type=TransactionType.CHARGE,
-                    proxy__in={row.proxy.pk for row in rows},
-                    created_at=now,
-                ).values_list("amount", flat=True),
-                Decimal("0.00"),
-            )
+                charged += recorded.charged
         proxies = {row.proxy.pk for row in rows}
         accounts = {row.proxy.owner_id for row in rows}
+        traffic = sum(row.values.traffic_bytes for row in rows)
+        requests = sum(row.values.requests for row in rows)
         self.stdout.write(
             f"Recorded {len(rows)} row{'s' if len(rows) != 1 else ''} for {len(proxies)} "
             f"prox{'ies' if len(proxies) != 1 else 'y'} of {len(accounts)} "
             f"account{'s' if len(accounts) != 1 else ''}: "
-            f"{sum(r.traffic_bytes for r in rows):,} bytes, {sum(r.requests for r in rows):,} "
-            f"requests, charged {charged} USD."
+            f"{traffic:,} bytes, {requests:,} requests, charged {charged} USD."
         )
