@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # No models: installed for its template filters ({% load common %}).
+    "common",
     "accounts",
     "apikeys",
     "proxies",
@@ -302,13 +304,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Manage proxies, browse the geo directory, read traffic statistics and balance. "
         "Authenticate with an API key in the `X-API-Key` header (or `Authorization: Bearer`). "
-        "Every response is an envelope `{result, data, error, error_type, meta}`."
+        "Every response is an envelope `{result, data, error, error_type, meta}`. "
+        "An optional query parameter sent empty (`?order=`) counts as left out: its default "
+        "applies; a required one sent empty is refused with 400."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["api.schema.published_paths_only"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.link_created_objects",
+    ],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     # Swagger UI is served from our own static files (no CDN).

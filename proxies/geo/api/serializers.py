@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from api.params import PageParamsSerializer
+from api.params import PageParamsSerializer, QueryTextField
 
 
 class CountryOutputSerializer(serializers.Serializer):
@@ -32,20 +32,24 @@ class ZipOutputSerializer(serializers.Serializer):
 
 
 class SearchParamsSerializer(PageParamsSerializer):
-    search = serializers.CharField(required=False, default="", allow_blank=True, max_length=100)
+    search = QueryTextField(max_length=100)
 
 
 class CountryScopedParamsSerializer(SearchParamsSerializer):
     country_code = serializers.RegexField(
         r"^[A-Za-z]{2}$",
         max_length=2,
+        # As sent, as the schema's pattern says: " us" is not a code.
+        trim_whitespace=False,
         error_messages={"invalid": "Use an ISO 3166-1 alpha-2 code, e.g. US."},
+        help_text="ISO 3166-1 alpha-2 code, any case, of a country in GET /v1/geo/countries "
+        "(e.g. US); a code the directory does not hold is refused with 400 `validation_error`.",
     )
 
 
 class CityParamsSerializer(CountryScopedParamsSerializer):
-    region = serializers.CharField(required=False, default="", allow_blank=True, max_length=150)
+    region = QueryTextField(max_length=150)
 
 
 class ZipParamsSerializer(CountryScopedParamsSerializer):
-    city = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
+    city = QueryTextField(max_length=200)
