@@ -1,4 +1,4 @@
-.PHONY: run test setup lint bench
+.PHONY: run test setup lint typecheck bench
 run:
 	./dev run
 test:
@@ -7,5 +7,7 @@ setup:
 	./dev setup
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+typecheck:
+	./dev typecheck
 bench:
 	.venv/bin/python benchmarks/auth.py && .venv/bin/python benchmarks/stats.py && .venv/bin/python benchmarks/load.py

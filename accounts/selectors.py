@@ -52,6 +52,7 @@ def user_for_command(*, user: str | None, user_id: int | None):
         if found is None:
             raise LookupError(f"No user with id {user_id}.")
         return found
+    assert user is not None  # exactly one of the two was given
     try:
         found = user_find(username_or_email=user)
     except AmbiguousUser as error:

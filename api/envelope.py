@@ -89,7 +89,7 @@ def error_response(
     response = Response(
         envelope(error=error, error_type=error_type, meta=meta), status=status, headers=headers
     )
-    response.is_envelope = True
+    response.is_envelope = True  # type: ignore[attr-defined]  # read by the renderer
     return response
 
 

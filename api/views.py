@@ -1,6 +1,7 @@
 """Base classes of the Public API views (see api/envelope.py for the envelope conventions)."""
 
 import logging
+from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError, connection
@@ -111,10 +112,10 @@ class PublicAPIView(APIView):
         if verdict is not None:
             for header, value in ratelimit.headers(verdict).items():
                 response[header] = value
-        principal = getattr(request, "_auth", None)
-        expires_at = getattr(principal, "expires_at", False)
-        if response.status_code < 400 and expires_at is not False:
+        principal: Any = getattr(request, "_auth", None)
+        if response.status_code < 400 and hasattr(principal, "expires_at"):
             # K23: integrations can warn before their key expires.
+            expires_at = principal.expires_at
             response[EXPIRY_HEADER] = (
                 expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if expires_at else "never"
             )

@@ -22,7 +22,7 @@ def _views(patterns):
 
 @checks.register(checks.Tags.security)
 def check_scope_declarations(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for view_class in set(_views(get_resolver().url_patterns)):
         permission_classes = getattr(view_class, "permission_classes", ())
         if not any(isinstance(p, type) and issubclass(p, HasScope) for p in permission_classes):
@@ -45,7 +45,7 @@ RATE_SETTINGS = {
 @checks.register()
 def check_rate_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """A zero, negative or non-numeric rate would refuse or break every API request."""
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for name, meaning in RATE_SETTINGS.items():
         value = getattr(settings, name, None)
         number = value if isinstance(value, int | float) and not isinstance(value, bool) else None

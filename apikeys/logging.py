@@ -5,6 +5,7 @@ import logging
 import re
 
 from django.conf import settings
+from django.utils.safestring import SafeString
 from django.views.debug import ExceptionReporter
 
 from .crypto import BODY_LENGTH, DISPLAY_BODY_CHARS
@@ -54,8 +55,10 @@ class RedactingExceptionReporter(ExceptionReporter):
     """Django's error report (admin e-mail, DEBUG page) with full API keys redacted everywhere:
     the exception message, frame variables, request data and headers."""
 
-    def get_traceback_text(self) -> str:
-        return redact_api_keys(super().get_traceback_text())
+    # Redaction swaps key text for a fixed marker with no markup, so the report stays exactly as
+    # safe as Django rendered it.
+    def get_traceback_text(self) -> SafeString:
+        return SafeString(redact_api_keys(super().get_traceback_text()))
 
-    def get_traceback_html(self) -> str:
-        return redact_api_keys(super().get_traceback_html())
+    def get_traceback_html(self) -> SafeString:
+        return SafeString(redact_api_keys(super().get_traceback_html()))

@@ -19,6 +19,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -195,7 +196,8 @@ return count
 def _redis_client():
     if not _config().redis:
         return None
-    return cache._cache.get_client(write=True)
+    # Django's RedisCache keeps its client factory private; the scripts need the raw client.
+    return cast(Any, cache)._cache.get_client(write=True)
 
 
 class _Scripts:
@@ -203,7 +205,7 @@ class _Scripts:
     run on whichever client the cache hands out."""
 
     def __init__(self) -> None:
-        self._scripts: dict[str, object] = {}
+        self._scripts: dict[str, Any] = {}
 
     def run(self, client, source: str, *, keys: list, args: list):
         script = self._scripts.get(source)

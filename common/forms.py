@@ -53,7 +53,7 @@ class DateRangeForm(forms.Form):
         super().__init__(params)
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
         if date_from and date_to:
             if date_to >= date.max:
