@@ -3,6 +3,8 @@
 import django_filters
 from django.db.models import F, QuerySet
 
+from common.sorting import sort_parse
+
 from .models import APIKey
 
 # Sort keys accepted in `?sort=` (a leading '-' reverses), mapped to model fields.
@@ -19,9 +21,7 @@ DEFAULT_SORT = "-created"
 
 def parse_sort(value: str | None) -> str:
     """A valid sort key (optionally '-'-prefixed); anything unknown falls back to the default."""
-    if value and value.removeprefix("-") in SORT_FIELDS:
-        return value
-    return DEFAULT_SORT
+    return sort_parse(value, fields=SORT_FIELDS, default=DEFAULT_SORT)
 
 
 class LenientSortFilter(django_filters.CharFilter):

@@ -24,9 +24,10 @@ from django.views import View
 from django.views.generic import FormView
 
 from accounts.reauthentication import reauthentication_url, recently_authenticated
+from common.sorting import sort_by_column
 
 from . import selectors, services
-from .filters import parse_sort
+from .filters import DEFAULT_SORT, SORT_FIELDS
 from .forms import APIKeyCreateForm
 from .models import APIKey
 from .scopes import scope_groups
@@ -60,30 +61,26 @@ COLUMNS = [
 def _list_context(request, **extra) -> dict:
     """Everything the API Keys page needs, in a constant number of queries (K14)."""
     params = request.GET
-    sort = parse_sort(params.get("sort"))
     search = params.get("search", "").strip()[:100]
-    keys = list(selectors.api_key_list(owner=request.user, params={"search": search, "sort": sort}))
+    sorting = sort_by_column(
+        params,
+        fields=SORT_FIELDS,
+        default=DEFAULT_SORT,
+        columns=COLUMNS,
+        # Absolute: the list is also rendered in answer to a POST to the create URL.
+        path=reverse("apikeys:list"),
+        keep={"search": search},
+    )
+    keys = list(
+        selectors.api_key_list(owner=request.user, params={"search": search, "sort": sorting.sort})
+    )
     active_count = selectors.api_key_active_count(owner=request.user)
     limit = settings.API_KEY_MAX_ACTIVE_PER_ACCOUNT
-    columns = []
-    for column, label in COLUMNS:
-        current = sort.removeprefix("-") == column
-        next_sort = f"-{column}" if sort == column else column
-        columns.append(
-            {
-                "key": column,
-                "label": label,
-                "sort": next_sort,
-                "direction": ("descending" if sort.startswith("-") else "ascending")
-                if current
-                else "",
-            }
-        )
     context = {
         "keys": keys,
         "search": search,
-        "sort": sort,
-        "columns": columns,
+        "sort": sorting.sort,
+        "columns": sorting.columns,
         "sort_choices": SORT_CHOICES,
         "active_count": active_count,
         "key_limit": limit,
