@@ -140,6 +140,7 @@ def prepare(database_url: str) -> Fixture:
     from apikeys.services import api_key_create
     from billing.models import Plan, ProxyType
     from billing.services import balance_topup
+    from proxies.inputs import proxy_create_input
     from proxies.services import proxy_create
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -163,11 +164,16 @@ def prepare(database_url: str) -> Fixture:
         )
         owned = [
             proxy_create(
-                owner=owner,
-                name=f"p{number}_{index}",
-                proxy_type=ProxyType.RESIDENTIAL,
-                tariff_id=plan.pk,
-                countries=[840],
+                owner_id=owner.pk,
+                data=proxy_create_input(
+                    {
+                        "name": f"p{number}_{index}",
+                        "proxy_type": ProxyType.RESIDENTIAL,
+                        "tariff_id": plan.pk,
+                        "countries": [840],
+                    }
+                ),
+                now=datetime.now(UTC),
             )
             for index in range(PROXIES_PER_ACCOUNT)
         ]

@@ -52,7 +52,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 import django
@@ -127,8 +127,8 @@ def build_dataset(plan: Plan) -> Dataset:
     from apikeys.models import Expiration
     from apikeys.scopes import STATS_READ
     from apikeys.services import api_key_create
-    from billing.models import Plan as Tariff
-    from billing.models import ProxyType
+    from billing.models import Plan, ProxyType
+    from common.money import round_cents
     from proxies.models import Proxy
     from proxies.services import generate_public_id
 
@@ -138,7 +138,7 @@ def build_dataset(plan: Plan) -> Dataset:
     key = api_key_create(
         owner=owner, name="bench", scopes=[STATS_READ], expiration=Expiration.NEVER
     ).key
-    tariff = Tariff.objects.create(
+    plan = Plan.objects.create(
         proxy_type=ProxyType.RESIDENTIAL, title="Bench", price_per_gb=PRICE_PER_GB
     )
     public_ids: set[str] = set()
@@ -151,7 +151,7 @@ def build_dataset(plan: Plan) -> Dataset:
                 owner=owner,
                 name=f"proxy_{index:04d}",
                 proxy_type=ProxyType.RESIDENTIAL,
-                tariff=tariff,
+                plan=plan,
             )
             for index, public_id in enumerate(sorted(public_ids))
         ]
@@ -165,9 +165,7 @@ def build_dataset(plan: Plan) -> Dataset:
             days = EXPORT_DAYS if proxy_id == export_proxy_id else TRAFFIC_DAYS
             for offset in range(1, days + 1):
                 traffic = rng.randrange(10**6, 3 * 10**9)
-                cost = (Decimal(traffic) * PRICE_PER_GB / 10**9).quantize(
-                    Decimal("0.01"), ROUND_HALF_UP
-                )
+                cost = round_cents(Decimal(traffic) * PRICE_PER_GB / 10**9)
                 yield (
                     proxy_id,
                     owner.pk,

@@ -1,7 +1,7 @@
 """Every money movement: top-ups, refunds and usage charges, each a ledger transaction.
 
 The account's `Balance` row is locked first in every workflow that touches money or usage
-(`account_lock`), so concurrent charges and top-ups of one account apply one after the other and
+(`balance_lock`), so concurrent charges and top-ups of one account apply one after the other and
 the balance always equals the sum of the ledger.
 """
 
@@ -30,7 +30,7 @@ def new_tx_id() -> str:
     return "tx_" + "".join(secrets.choice(_ALPHABET) for _ in range(16))
 
 
-def account_lock(owner_id: int) -> Balance:
+def balance_lock(owner_id: int) -> Balance:
     """The account's balance row, created if missing and locked until the transaction ends.
 
     Must run inside `transaction.atomic`.  Lock order everywhere: balance first, then proxies.
@@ -57,6 +57,29 @@ def parse_money(value: object, *, field: str = "amount") -> Decimal:
     return round_cents(amount)
 
 
+def _ledger_entry(
+    balance: Balance,
+    *,
+    type: str,
+    amount: Decimal,
+    source: str,
+    description: str,
+    created_at: datetime,
+    proxy_id: int | None,
+) -> Transaction:
+    """An unsaved ledger row of the balance's account."""
+    return Transaction(
+        owner_id=balance.owner_id,
+        tx_id=new_tx_id(),
+        type=type,
+        source=source,
+        amount=amount,
+        description=description[:255],
+        proxy_id=proxy_id,
+        created_at=created_at,
+    )
+
+
 def _book(
     balance: Balance,
     *,
@@ -67,16 +90,16 @@ def _book(
     now: datetime,
     proxy=None,
 ) -> Transaction:
-    entry = Transaction.objects.create(
-        owner_id=balance.owner_id,
-        tx_id=new_tx_id(),
+    entry = _ledger_entry(
+        balance,
         type=type,
-        source=source,
         amount=amount,
-        description=description[:255],
-        proxy=proxy,
+        source=source,
+        description=description,
         created_at=now,
+        proxy_id=proxy.pk if proxy else None,
     )
+    entry.save(force_insert=True)
     Balance.objects.filter(pk=balance.pk).update(
         funds_available=F("funds_available") + amount, updated_at=now
     )
@@ -90,7 +113,7 @@ def _credit(*, owner, type: str, amount: object, description: str, source: str, 
     now = now or timezone.now()
     value = parse_money(amount)
     with transaction.atomic():
-        balance = account_lock(owner.pk)
+        balance = balance_lock(owner.pk)
         entry = _book(
             balance, type=type, amount=value, source=source, description=description, now=now
         )
@@ -139,7 +162,7 @@ def balance_refund(
 def balance_charge(
     *, balance: Balance, amount: Decimal, proxy, description: str, now: datetime
 ) -> Transaction:
-    """Book a usage charge against a balance the caller has locked (`account_lock`)."""
+    """Book a usage charge against a balance the caller has locked (`balance_lock`)."""
     return _book(
         balance,
         type=TransactionType.CHARGE,
@@ -153,29 +176,29 @@ def balance_charge(
 
 @dataclass(frozen=True)
 class Charge:
-    """A usage charge to book: a positive amount for a proxy's traffic."""
+    """A usage charge to book: a positive amount for a proxy's traffic, dated `created_at`."""
 
     amount: Decimal
-    proxy_id: int
+    proxy_id: int | None
     description: str
+    created_at: datetime
 
 
 def balance_charge_bulk(
     *, balance: Balance, charges: Sequence[Charge], now: datetime
 ) -> list[Transaction]:
-    """Book many usage charges against a balance the caller has locked (`account_lock`): the
-    same ledger entries as `balance_charge` for each in turn, written in one insert, and the
-    balance moved once by their sum."""
+    """Book many usage charges against a balance the caller has locked (`balance_lock`): the
+    ledger entries `balance_charge` would book for each, written in one insert, and the balance
+    moved once by their sum."""
     entries = [
-        Transaction(
-            owner_id=balance.owner_id,
-            tx_id=new_tx_id(),
+        _ledger_entry(
+            balance,
             type=TransactionType.CHARGE,
-            source="usage",
             amount=-charge.amount,
-            description=charge.description[:255],
+            source="usage",
+            description=charge.description,
+            created_at=charge.created_at,
             proxy_id=charge.proxy_id,
-            created_at=now,
         )
         for charge in charges
     ]

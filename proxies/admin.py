@@ -14,7 +14,7 @@ class ProxyAdmin(ReadOnlyAdmin):
         "public_id",
         "owner",
         "proxy_type",
-        "tariff",
+        "plan",
         "status",
         "suspended_reason",
         "created_at",
@@ -22,4 +22,4 @@ class ProxyAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status", "proxy_type", "suspended_reason")
     search_fields = ("name", "public_id", "owner__username", "owner__email")
-    list_select_related = ("owner", "tariff")
+    list_select_related = ("owner", "plan")

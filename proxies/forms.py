@@ -1,12 +1,14 @@
 """Dashboard forms for proxies (SPEC D2).
 
-They only turn browser input into the shapes `proxies.services` takes (a list of country ids, a
-list of whitelist entries, a `limits` dict or None).  Every rule (name pattern, plans, IPs, limit
-values) is checked by the services; `add_service_errors` copies their per-field messages back onto
-these fields so the dashboard and the Public API report the same things.
+They only turn browser input into raw values (a list of country ids, a list of whitelist entries,
+a `limits` dict or None) and hand them to `proxies.inputs`, the same path the Public API takes, so
+both check every value once and report the same messages.  The checked input (`proxy_input`,
+`proxy_changes`) goes to the services; their account-level errors (a taken name, the cap) come
+back through `add_service_errors`.
 """
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -14,20 +16,32 @@ from django.core.exceptions import ValidationError
 
 from billing.models import ProxyType
 
-from . import services
+from . import inputs
 from .models import LimitPeriod, LimitType, Proxy, ProxyStatus
 
 BYTES_PER_GB = Decimal(10**9)
-# The services cap a limit at 10^15 (bytes for traffic); the dashboard asks for GB.
+# `proxies.inputs` caps a limit at 10^15 (bytes for traffic); the dashboard asks for GB.
 MAX_TRAFFIC_GB = Decimal(10**6)
 
 # Service error keys -> form fields; nested `limits.*` keys land on the matching limit input.
 SERVICE_ERROR_FIELDS: dict[str, str] = {
-    "tariff_id": "tariff",
+    "tariff_id": "plan",
     "limits": "limit_type",
     "limits.limit_type": "limit_type",
     "limits.time_period": "limit_period",
     "limits.total_limit": "limit_total",
+}
+
+
+# Form field -> its key in `proxies.inputs`; the three limit fields become one `limits` value.
+INPUT_KEYS: dict[str, str] = {
+    "name": "name",
+    "proxy_type": "proxy_type",
+    "plan": "tariff_id",
+    "countries": "countries",
+    "description": "description",
+    "ip_whitelist": "ip_whitelist",
+    "status": "status",
 }
 
 
@@ -107,7 +121,7 @@ class LimitFieldsForm(forms.Form):
         cleaned = super().clean()
         total = cleaned.get("limit_total", "")
         # Traffic limits are typed in GB (10^9 bytes, the unit plans are priced in) but stored
-        # and validated by the services in bytes, so the conversion and its bounds live here.
+        # and checked by `proxies.inputs` in bytes, so the conversion and its bounds live here.
         if cleaned.get("limit_type") == LimitType.TRAFFIC and total:
             try:
                 gb = Decimal(total.replace(",", ""))
@@ -123,16 +137,9 @@ class LimitFieldsForm(forms.Form):
                 cleaned["limit_total"] = (gb * BYTES_PER_GB).to_integral_value()
         return cleaned
 
-    def check_open_whitelist(self) -> None:
+    def check_open_whitelist(self, entries: list[str]) -> None:
         """A whitelist that admits every address needs the explicit confirmation box."""
-        entries = self.cleaned_data.get("ip_whitelist")
-        if self.has_error("ip_whitelist") or not entries:
-            return
-        try:
-            cleaned = services.clean_ip_whitelist(entries)
-        except ValidationError:
-            return  # reported by check_with_services
-        if services.whitelist_allows_everyone(cleaned) and not self.cleaned_data.get(
+        if inputs.whitelist_allows_everyone(entries) and not self.cleaned_data.get(
             "allow_everyone"
         ):
             self.add_error(
@@ -141,27 +148,28 @@ class LimitFieldsForm(forms.Form):
                 "confirm that is intended, or list your own addresses.",
             )
 
-    def check_with_services(self, fields: tuple[str, ...]) -> None:
-        """Run the services' own checks on every field that parsed, so one submission reports all
-        problems at once (the service call repeats them; they are cheap)."""
-        cleaners = {
-            "name": services.clean_name,
-            "description": services.clean_description,
-            "ip_whitelist": services.clean_ip_whitelist,
-            "countries": services.clean_countries,
+    def raw_values(self) -> dict[str, object]:
+        """The fields that parsed, under the names `proxies.inputs` (and the API) use."""
+        raw: dict[str, object] = {
+            key: self.cleaned_data[field]
+            for field, key in INPUT_KEYS.items()
+            if field in self.fields and field in self.cleaned_data
         }
-        for field in fields:
-            if field in self.cleaned_data and not self.has_error(field):
-                try:
-                    cleaners[field](self.cleaned_data[field])
-                except ValidationError as error:
-                    add_service_errors(self, error)
-        limit_fields = ("limit_type", "limit_period", "limit_total")
-        if not any(self.has_error(field) for field in limit_fields):
-            try:
-                services.clean_limits(self.limits())
-            except ValidationError as error:
-                add_service_errors(self, error)
+        raw["limits"] = self.limits()
+        return raw
+
+    def checked_input[T](self, make: Callable[[dict[str, object]], T]) -> T | None:
+        """`make` (a `proxies.inputs` function) over the parsed fields; its problems are added to
+        fields that have none yet, so one submission reports everything at once."""
+        try:
+            return make(self.raw_values())
+        except ValidationError as error:
+            for key, messages in error.message_dict.items():
+                field = SERVICE_ERROR_FIELDS.get(key, key)
+                if field in self.fields and self.has_error(field):
+                    continue  # the form's own message about this field is already shown
+                self.add_error(field if field in self.fields else None, messages)
+            return None
 
     def limits(self) -> dict | None:
         data = self.cleaned_data
@@ -183,7 +191,7 @@ class ProxyCreateForm(LimitFieldsForm):
         label="Type",
         error_messages={"required": "Choose residential or mobile."},
     )
-    tariff = forms.IntegerField(
+    plan = forms.IntegerField(
         label="Plan",
         error_messages={"required": "Choose a plan.", "invalid": "Choose a plan."},
     )
@@ -194,25 +202,16 @@ class ProxyCreateForm(LimitFieldsForm):
     ip_whitelist = WhitelistField(required=False, max_length=10_000, label="IP whitelist")
     allow_everyone = forms.BooleanField(required=False, label="Allow every address")
 
-    field_order = ["name", "proxy_type", "tariff", "countries", "description", "ip_whitelist"]
+    field_order = ["name", "proxy_type", "plan", "countries", "description", "ip_whitelist"]
+
+    proxy_input: inputs.ProxyCreateInput | None = None
 
     def clean(self):
         cleaned = super().clean()
-        self.check_with_services(("name", "description", "ip_whitelist", "countries"))
-        self.check_open_whitelist()
+        self.proxy_input = self.checked_input(inputs.proxy_create_input)
+        if self.proxy_input:
+            self.check_open_whitelist(self.proxy_input.ip_whitelist)
         return cleaned
-
-    def service_kwargs(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "name": data["name"],
-            "proxy_type": data["proxy_type"],
-            "tariff_id": data["tariff"],
-            "countries": data["countries"],
-            "description": data["description"],
-            "ip_whitelist": data["ip_whitelist"],
-            "limits": self.limits(),
-        }
 
 
 class ProxyUpdateForm(LimitFieldsForm):
@@ -229,10 +228,13 @@ class ProxyUpdateForm(LimitFieldsForm):
         label="Status",
     )
 
+    proxy_changes: inputs.ProxyUpdateInput | None = None
+
     def clean(self):
         cleaned = super().clean()
-        self.check_with_services(("description", "ip_whitelist", "countries"))
-        self.check_open_whitelist()
+        self.proxy_changes = self.checked_input(inputs.proxy_update_input)
+        if self.proxy_changes and isinstance(self.proxy_changes.ip_whitelist, list):
+            self.check_open_whitelist(self.proxy_changes.ip_whitelist)
         return cleaned
 
     @classmethod
@@ -241,19 +243,9 @@ class ProxyUpdateForm(LimitFieldsForm):
             "description": proxy.description,
             "countries": [country.pk for country in proxy.countries.all()],
             "ip_whitelist": whitelist_text(proxy.ip_whitelist),
-            "allow_everyone": services.whitelist_allows_everyone(proxy.ip_whitelist),
+            "allow_everyone": inputs.whitelist_allows_everyone(proxy.ip_whitelist),
             "limit_type": proxy.limit_type,
             "limit_period": proxy.limit_period,
             "limit_total": limit_total_text(proxy),
             "status": ProxyStatus.ACTIVE if proxy.enabled else ProxyStatus.INACTIVE,
-        }
-
-    def service_kwargs(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "description": data["description"],
-            "countries": data["countries"],
-            "ip_whitelist": data["ip_whitelist"],
-            "limits": self.limits(),
-            "status": data["status"],
         }

@@ -47,7 +47,7 @@ class ProxyQuerySet(models.QuerySet):
 
 
 class Proxy(models.Model):
-    """One proxy endpoint of an account, billed by its tariff, optionally capped by a limit.
+    """One proxy endpoint of an account, billed by its plan, optionally capped by a limit.
 
     `status` is stored so lists can filter on it: `inactive` when the owner switched it off
     (`enabled` false), `suspended` while `suspended_reason` holds (limit reached until
@@ -60,7 +60,10 @@ class Proxy(models.Model):
     )
     name = models.CharField(max_length=64, validators=[RegexValidator(NAME_PATTERN)])
     proxy_type = models.CharField(max_length=16, choices=ProxyType.choices)
-    tariff = models.ForeignKey("billing.Plan", on_delete=models.PROTECT, related_name="proxies")
+    # The Public API calls the plan a tariff (`tariff`, `tariff_id`); inside, it is the plan.
+    plan = models.ForeignKey(
+        "billing.Plan", on_delete=models.PROTECT, related_name="proxies", db_column="tariff_id"
+    )
     countries = models.ManyToManyField("geo.Country", blank=True, related_name="+")
     description = models.CharField(max_length=500, blank=True)
     ip_whitelist = models.JSONField(default=list, blank=True)

@@ -15,7 +15,7 @@ _PUBLIC_ID = re.compile(r"[A-Za-z0-9]{1,12}")
 ORDER_FIELDS: dict[str, str] = {
     "name": "name",
     "status": "status",
-    "tariff.name": "tariff__title",
+    "tariff.name": "plan__title",
     "traffic_used.total_used": "total_used",
     "total_spent": "total_spent",
     "created_at": "created_at",
@@ -57,7 +57,7 @@ def proxy_list(
     queryset = (
         Proxy.objects.alive()
         .filter(owner_id=owner_id)
-        .select_related("tariff")
+        .select_related("plan")
         .prefetch_related("countries")
     )
     if statuses:
@@ -87,8 +87,9 @@ def proxy_get(*, owner_id: int, public_id: str, date_from: date, date_to: date) 
     return proxy
 
 
-def proxy_get_for_update(*, owner_id: int, public_id: str) -> Proxy:
-    """One live proxy of the owner, without usage figures; Http404 for anybody else's id."""
+def proxy_get_without_usage(*, owner_id: int, public_id: str) -> Proxy:
+    """One live proxy of the owner, without usage figures and without a row lock (writes lock it
+    themselves, under the account lock); Http404 for anybody else's id."""
     _require_id_shape(public_id)
     try:
         # get(), not first(): public ids are unique, and an unordered query compiles faster.

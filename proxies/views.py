@@ -5,8 +5,6 @@ delete confirmation into a dialog.  Every write goes through `proxies.services`,
 the Public API calls; their per-field ValidationErrors are shown on the form fields.
 """
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import F
@@ -18,7 +16,7 @@ from django.views.generic import FormView
 from billing import selectors as billing_selectors
 from billing.models import ProxyType
 from common.dates import current_month
-from common.formatting import human_bytes
+from common.sorting import sort_by_column
 from proxies.geo import selectors as geo_selectors
 
 from . import selectors, services
@@ -30,7 +28,7 @@ SORT_FIELDS: dict[str, str] = {
     "name": "name",
     "type": "proxy_type",
     "status": "status",
-    "plan": "tariff__title",
+    "plan": "plan__title",
     "traffic": "total_used",
     "spent": "total_spent",
     "created": "created_at",
@@ -60,33 +58,12 @@ COLUMNS = [
 ]
 
 
-def parse_sort(value: str | None) -> str:
-    """A valid sort key (optionally '-'-prefixed); anything unknown falls back to the default."""
-    if value and value.removeprefix("-") in SORT_FIELDS:
-        return value
-    return DEFAULT_SORT
-
-
 def gateway_username(proxy: Proxy, country_codes: list[str]) -> str:
     """What a client sends as the gateway username, with the proxy's first country as example."""
     username = f"user-{proxy.name}"
     if country_codes:
         username += f"-country-{country_codes[0].lower()}"
     return username
-
-
-def _columns(*, sort: str, search: str, status: str) -> list[dict]:
-    columns = []
-    for key, label in COLUMNS:
-        column = {"key": key, "label": label, "url": "", "direction": ""}
-        if key:
-            next_sort = f"-{key}" if sort == key else key
-            query = {k: v for k, v in (("search", search), ("status", status)) if v}
-            column["url"] = f"?{urlencode({**query, 'sort': next_sort})}"
-            if sort.removeprefix("-") == key:
-                column["direction"] = "descending" if sort.startswith("-") else "ascending"
-        columns.append(column)
-    return columns
 
 
 def _form_context() -> dict:
@@ -109,13 +86,19 @@ class ProxyListView(View):
         status = params.get("status", "")
         if status not in ProxyStatus.values:
             status = ""
-        sort = parse_sort(params.get("sort"))
+        sorting = sort_by_column(
+            params,
+            fields=SORT_FIELDS,
+            default=DEFAULT_SORT,
+            columns=COLUMNS,
+            path=reverse("proxies:list"),
+            keep={"search": search, "status": status},
+        )
         date_from, date_to = current_month()
         # A limit suspension ends at the period reset even if the cron job has not run yet.
-        services.proxy_limit_resets_apply_for_account(owner_id=request.user.pk)
-        field = F(SORT_FIELDS[sort.removeprefix("-")])
-        descending = sort.startswith("-")
-        proxies = selectors.proxy_list(
+        field = F(sorting.field)
+        descending = sorting.descending
+        proxies = services.proxy_list_current(
             owner_id=request.user.pk,
             date_from=date_from,
             date_to=date_to,
@@ -130,15 +113,14 @@ class ProxyListView(View):
                     "proxy": proxy,
                     "countries": countries,
                     "username": gateway_username(proxy, [country.code for country in countries]),
-                    "traffic_human": human_bytes(proxy.total_used),
                 }
             )
         context = {
             "rows": rows,
             "search": search,
             "status": status,
-            "sort": sort,
-            "columns": _columns(sort=sort, search=search, status=status),
+            "sort": sorting.sort,
+            "columns": sorting.columns,
             "sort_choices": SORT_CHOICES,
             "status_choices": ProxyStatus.choices,
             "month_start": date_from,
@@ -161,7 +143,7 @@ class ProxyCreateView(FormView):
 
     def form_valid(self, form):
         try:
-            proxy = services.proxy_create(owner=self.request.user, **form.service_kwargs())
+            proxy = services.proxy_create(owner_id=self.request.user.pk, data=form.proxy_input)
         except ValidationError as error:
             add_service_errors(form, error)
             return self.form_invalid(form)
@@ -182,8 +164,7 @@ class ProxyUpdateView(View):
 
     def _proxy(self, request, public_id: str) -> Proxy:
         date_from, date_to = current_month()
-        services.proxy_limit_resets_apply_for_account(owner_id=request.user.pk)
-        return selectors.proxy_get(
+        return services.proxy_get_current(
             owner_id=request.user.pk, public_id=public_id, date_from=date_from, date_to=date_to
         )
 
@@ -194,7 +175,6 @@ class ProxyUpdateView(View):
             "proxy_countries": countries,
             "form": form,
             "username": gateway_username(proxy, [country.code for country in countries]),
-            "traffic_human": human_bytes(proxy.total_used),
             **_form_context(),
         }
         return render(request, self.template_name, context, status=status)
@@ -210,7 +190,7 @@ class ProxyUpdateView(View):
         form = ProxyUpdateForm(request.POST)
         if form.is_valid():
             try:
-                updated = services.proxy_update(proxy=proxy, **form.service_kwargs())
+                updated = services.proxy_update(proxy=proxy, changes=form.proxy_changes)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
@@ -225,11 +205,11 @@ class ProxyDeleteView(View):
     template_name = "proxies/proxy_delete.html"
 
     def get(self, request, public_id: str):
-        proxy = selectors.proxy_get_for_update(owner_id=request.user.pk, public_id=public_id)
+        proxy = selectors.proxy_get_without_usage(owner_id=request.user.pk, public_id=public_id)
         return render(request, self.template_name, {"proxy": proxy})
 
     def post(self, request, public_id: str):
-        proxy = selectors.proxy_get_for_update(owner_id=request.user.pk, public_id=public_id)
+        proxy = selectors.proxy_get_without_usage(owner_id=request.user.pk, public_id=public_id)
         services.proxy_delete(proxy=proxy)
         messages.success(
             request,

@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import Count, Sum
@@ -58,10 +58,13 @@ def totals(series: list[DayUsage]) -> dict:
     }
 
 
-def proxy_breakdown(*, owner_id: int, date_from: date, date_to: date) -> list[dict]:
+def proxy_breakdown(*, owner_id: int, date_from: date, date_to: date) -> list[dict[str, Any]]:
     """Per-proxy totals over the range, largest traffic first (deleted proxies included)."""
-    rows = list(
-        UsageDaily.objects.filter(owner_id=owner_id, date__gte=date_from, date__lte=date_to)
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in UsageDaily.objects.filter(
+            owner_id=owner_id, date__gte=date_from, date__lte=date_to
+        )
         .values("proxy__public_id", "proxy__name", "proxy__deleted_at")
         .annotate(
             traffic_bytes=Sum("traffic_bytes"),
@@ -70,7 +73,7 @@ def proxy_breakdown(*, owner_id: int, date_from: date, date_to: date) -> list[di
             active_days=Count("id"),
         )
         .order_by("-traffic_bytes", "proxy__name")
-    )
+    ]
     for row in rows:
         row["cost"] = _cents(row["cost"])
     return rows

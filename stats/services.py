@@ -6,10 +6,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from billing.services import Charge, account_lock, balance_charge, balance_charge_bulk
+from billing.services import Charge, balance_charge_bulk, balance_lock
 from common.money import ZERO, round_cents
 from proxies.models import Proxy, UsageDaily
 from proxies.services import proxies_refresh_for_account, proxy_refresh_status
@@ -106,89 +105,50 @@ def usage_record(
     the day's rounded running total and what was already charged, so small records are billed too.
     The day is priced once (A16): its first record stores the plan's price with the day, and every
     later record of that day is charged at the stored price, whatever the plan costs by then.
+    A batch of one: the rules are written once, in `usage_record_bulk`.
     """
-    now = now or timezone.now()
-    values = usage_values_clean(
-        proxy=proxy,
-        day=day,
-        traffic_bytes=traffic_bytes,
-        requests=requests,
-        today=now.astimezone(UTC).date(),
-    )
-    day, traffic_bytes, requests = values.day, values.traffic_bytes, values.requests
-
-    with transaction.atomic():
-        balance = account_lock(proxy.owner_id)
-        locked = (
-            Proxy.objects.select_related("tariff").select_for_update(of=("self",)).get(pk=proxy.pk)
-        )
-        usage, _ = UsageDaily.objects.get_or_create(
-            proxy=locked,
-            date=day,
-            defaults={"owner_id": locked.owner_id, "price_per_gb": locked.tariff.price_per_gb},
-        )
-        exact_total = usage_cost(usage.traffic_bytes + traffic_bytes, usage.price_per_gb)
-        # `usage.cost` is what was already charged for the day, so the day's charges always sum to
-        # its rounded total; a lowered price never turns into a negative charge.
-        charge = max(round_cents(exact_total) - usage.cost, ZERO)
-        UsageDaily.objects.filter(pk=usage.pk).update(
-            traffic_bytes=F("traffic_bytes") + traffic_bytes,
-            requests=F("requests") + requests,
-            cost=F("cost") + charge,
-        )
-        if charge:
-            balance_charge(
-                balance=balance,
-                amount=charge,
-                proxy=locked,
-                description=f"Traffic of {locked.name} on {day:%Y-%m-%d}",
-                now=now,
-            )
-        if balance.funds_available <= 0:
-            proxies_refresh_for_account(owner_id=locked.owner_id, balance=balance, now=now)
-        else:
-            proxy_refresh_status(locked, balance=balance, now=now)
-        usage.refresh_from_db()
-        return UsageRecorded(usage, charge)
+    return usage_record_bulk(entries=[UsageEntry(proxy, day, traffic_bytes, requests)], now=now)[0]
 
 
 @dataclass(frozen=True)
 class UsageEntry:
-    """One record for `usage_record_bulk`: traffic of a proxy on a UTC day."""
+    """One record for `usage_record_bulk`: traffic of a proxy on a UTC day, recorded (and so
+    charged) at `recorded_at`, by default the batch's `now`."""
 
     proxy: Proxy
     day: date
     traffic_bytes: int
     requests: int
+    recorded_at: datetime | None = None
 
 
 def usage_record_bulk(
     *, entries: list[UsageEntry], now: datetime | None = None
 ) -> list[UsageRecorded]:
-    """`usage_record` for each entry in turn, in a few queries per account instead of a few per
-    record: the same day totals, one charge per record rounded the same way, and the same
-    statuses (A10) once the batch is in.  One transaction; a bad entry raises ValidationError
-    (as `usage_values_clean`) before anything is written.
+    """`usage_record` for each entry in turn (with `now=` its `recorded_at`), in a few queries per
+    account instead of a few per record: the same day totals, one charge per record rounded the
+    same way and dated when it was recorded.  Statuses (A10) are derived once, as of `now`, after
+    the batch.  One transaction; a bad entry (as `usage_values_clean` judges it on the day it was
+    recorded, or recorded after `now`) raises ValidationError before anything is written.
 
     Returns one result per entry, in order: its charge, and its day's totals after the batch.
     """
     now = now or timezone.now()
-    today = now.astimezone(UTC).date()
-    checked = [
-        (
-            entry.proxy,
-            usage_values_clean(
-                proxy=entry.proxy,
-                day=entry.day,
-                traffic_bytes=entry.traffic_bytes,
-                requests=entry.requests,
-                today=today,
-            ),
+    checked: list[tuple[Proxy, UsageValues, datetime]] = []
+    for entry in entries:
+        recorded_at = entry.recorded_at or now
+        if recorded_at > now:
+            raise ValidationError({"recorded_at": f"recorded_at {recorded_at} is after now."})
+        values = usage_values_clean(
+            proxy=entry.proxy,
+            day=entry.day,
+            traffic_bytes=entry.traffic_bytes,
+            requests=entry.requests,
+            today=recorded_at.astimezone(UTC).date(),
         )
-        for entry in entries
-    ]
+        checked.append((entry.proxy, values, recorded_at))
     positions: dict[int, list[int]] = {}
-    for position, (proxy, _) in enumerate(checked):
+    for position, (proxy, _, _) in enumerate(checked):
         positions.setdefault(proxy.owner_id, []).append(position)
     results: list[UsageRecorded | None] = [None] * len(checked)
     with transaction.atomic():
@@ -202,13 +162,13 @@ def usage_record_bulk(
 
 
 def _usage_record_for_account(
-    owner_id: int, records: list[tuple[Proxy, UsageValues]], *, now: datetime
+    owner_id: int, records: list[tuple[Proxy, UsageValues, datetime]], *, now: datetime
 ) -> list[UsageRecorded]:
-    balance = account_lock(owner_id)
-    proxy_ids = sorted({proxy.pk for proxy, _ in records})
+    balance = balance_lock(owner_id)
+    proxy_ids = sorted({proxy.pk for proxy, _, _ in records})
     locked = {
         proxy.pk: proxy
-        for proxy in Proxy.objects.select_related("tariff")
+        for proxy in Proxy.objects.select_related("plan")
         .select_for_update(of=("self",))
         .filter(pk__in=proxy_ids)
         .order_by("pk")
@@ -217,13 +177,13 @@ def _usage_record_for_account(
     stored = {
         (usage.proxy_id, usage.date): usage
         for usage in UsageDaily.objects.filter(
-            proxy_id__in=proxy_ids, date__in={values.day for _, values in records}
+            proxy_id__in=proxy_ids, date__in={values.day for _, values, _ in records}
         )
     }
     touched: dict[tuple[int, date], UsageDaily] = {}
     charges: list[Charge] = []
     charged: list[Decimal] = []
-    for proxy, values in records:
+    for proxy, values, recorded_at in records:
         key = (proxy.pk, values.day)
         usage = touched.get(key) or stored.get(key)
         if usage is None:
@@ -231,7 +191,7 @@ def _usage_record_for_account(
                 proxy=locked[proxy.pk],
                 owner_id=owner_id,
                 date=values.day,
-                price_per_gb=locked[proxy.pk].tariff.price_per_gb,
+                price_per_gb=locked[proxy.pk].plan.price_per_gb,
             )
         touched[key] = usage
         exact_total = usage_cost(usage.traffic_bytes + values.traffic_bytes, usage.price_per_gb)
@@ -241,15 +201,15 @@ def _usage_record_for_account(
         usage.cost += charge
         charged.append(charge)
         if charge:
-            name = locked[proxy.pk].name
-            charges.append(Charge(charge, proxy.pk, f"Traffic of {name} on {values.day:%Y-%m-%d}"))
+            description = f"Traffic of {locked[proxy.pk].name} on {values.day:%Y-%m-%d}"
+            charges.append(Charge(charge, proxy.pk, description, recorded_at))
     UsageDaily.objects.bulk_create([u for key, u in touched.items() if key not in stored])
     UsageDaily.objects.bulk_update(
         [u for key, u in touched.items() if key in stored], ["traffic_bytes", "requests", "cost"]
     )
     balance_charge_bulk(balance=balance, charges=charges, now=now)
-    # Charges only lower the balance: if it ends above zero it was above zero after every record,
-    # when `usage_record` re-derives the recorded proxy alone; otherwise it re-derives them all.
+    # As `usage_record` after the batch's last record: every proxy of the account when the
+    # balance has run out, else the recorded ones.
     if balance.funds_available <= 0:
         proxies_refresh_for_account(owner_id=owner_id, balance=balance, now=now)
     else:
@@ -257,5 +217,5 @@ def _usage_record_for_account(
             proxy_refresh_status(proxy, balance=balance, now=now)
     return [
         UsageRecorded(touched[(proxy.pk, values.day)], charge)
-        for (proxy, values), charge in zip(records, charged, strict=True)
+        for (proxy, values, _), charge in zip(records, charged, strict=True)
     ]

@@ -8,16 +8,16 @@ of an API key: same rows, same streaming.
 
 from decimal import Decimal
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views import View
 
-from common.formatting import human_bytes
 from common.forms import DateRangeForm
 from proxies import selectors as proxy_selectors
 
 from . import selectors
-from .csv import MAX_EXPORT_DAYS, usage_csv
+from .csv import MAX_EXPORT_DAYS
+from .exports import usage_export_response
 
 
 class StatisticsView(View):
@@ -60,18 +60,6 @@ class StatisticsView(View):
             for proxy in idle
             if proxy["public_id"] not in listed
         ]
-        for row in breakdown:
-            row["traffic_human"] = human_bytes(row["traffic_bytes"])
-        days = [
-            {
-                "date": day.date,
-                "traffic_bytes": day.traffic_bytes,
-                "traffic_human": human_bytes(day.traffic_bytes),
-                "requests": day.requests,
-                "cost": day.cost,
-            }
-            for day in series
-        ]
         chart = {
             "dates": [day.date.isoformat() for day in series],
             "traffic_bytes": [day.traffic_bytes for day in series],
@@ -82,8 +70,7 @@ class StatisticsView(View):
             "form": form,
             "range_query": form.query(),
             "totals": totals,
-            "traffic_human": human_bytes(totals["traffic_bytes"]),
-            "days": days,
+            "days": series,
             "chart": chart,
             "breakdown": breakdown,
         }
@@ -98,21 +85,13 @@ class UsageExportView(View):
     """
 
     def get(self, request, public_id: str):
-        proxy = proxy_selectors.proxy_get_for_update(owner_id=request.user.pk, public_id=public_id)
+        proxy = proxy_selectors.proxy_get_without_usage(
+            owner_id=request.user.pk, public_id=public_id
+        )
         form = DateRangeForm(request.GET, max_days=MAX_EXPORT_DAYS)
         if not form.is_valid():
             errors = [f"{field}: {' '.join(messages)}" for field, messages in form.errors.items()]
             return HttpResponse(
                 "\n".join(errors) + "\n", status=400, content_type="text/plain; charset=utf-8"
             )
-        rows = selectors.proxy_usage_lines(
-            proxy_id=proxy.pk, date_from=form.start, date_to=form.end
-        )
-        response = StreamingHttpResponse(
-            usage_csv(rows, date_from=form.start, date_to=form.end),
-            content_type="text/csv; charset=utf-8",
-        )
-        filename = f"usage-{proxy.name}-{form.start:%Y-%m-%d}-{form.end:%Y-%m-%d}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return usage_export_response(proxy=proxy, date_from=form.start, date_to=form.end)

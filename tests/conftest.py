@@ -4,16 +4,21 @@ import io
 import os
 import shutil
 import time
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from allauth.account.internal.flows import login as allauth_login
 from django.core.cache import cache
 from django.core.management import call_command
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apikeys import ratelimit
 from benchmarks.common import PrivateRedis
-from tests.factories import APIKeyFactory, UserFactory
+from billing.services import balance_topup
+from stats.services import usage_record
+from tests.factories import APIKeyFactory, PlanFactory, UserFactory, create_proxy
 
 GEO_TEST_COUNTRIES = "US,DE"
 
@@ -98,6 +103,85 @@ def make_key(user):
         return APIKeyFactory(scopes=scopes, **kwargs)
 
     return make
+
+
+# --- Plans, funds, proxies and usage, through the domain services -------------------------------
+
+
+@pytest.fixture
+def now():
+    """The moment `fund`, `make_proxy` and `record` act at unless told: the real clock, read once
+    per test.  A module that runs at a fixed moment overrides it (`def now(): return NOW`)."""
+    return timezone.now()
+
+
+@pytest.fixture
+def plan(db):
+    """The enabled residential plan, "Residential Standard" at $4.00/GB."""
+    return PlanFactory(title="Residential Standard", price_per_gb=Decimal("4.00"))
+
+
+@pytest.fixture
+def fund(now):
+    """fund(owner, amount="1000.00", *, now=now, **fields) -> owner, after a top-up of `amount`
+    through `billing.services.balance_topup` (`fields`: its description or source)."""
+    default_now = now
+
+    def fund(owner, amount: str = "1000.00", *, now: datetime | None = None, **fields):
+        balance_topup(owner=owner, amount=amount, now=now or default_now, **fields)
+        return owner
+
+    return fund
+
+
+@pytest.fixture
+def funded(user, fund):
+    """`user` with $1,000.00 to spend: their proxies start `active` and usage does not run out."""
+    return fund(user)
+
+
+@pytest.fixture
+def make_proxy(request, now):
+    """make_proxy(owner=funded, name="shop_scraper", *, plan=plan, **fields) -> Proxy.
+
+    How tests create proxies: through `proxies.services.proxy_create` (by way of
+    `tests.factories.create_proxy`), as the dashboard and the API do, so the status follows the
+    balance and the limit (A10).  `fields` are the other raw values (countries, description,
+    ip_whitelist, limits) and `now`, which is the `now` fixture unless told.  The funded `user` and
+    `plan` are made only when no owner or plan is given.
+    """
+    default_now = now
+
+    def make(owner=None, name: str = "shop_scraper", *, plan=None, **fields):
+        owner = owner or request.getfixturevalue("funded")
+        plan = plan or request.getfixturevalue("plan")
+        fields.setdefault("now", default_now)
+        return create_proxy(
+            owner=owner, name=name, proxy_type=plan.proxy_type, tariff_id=plan.pk, **fields
+        )
+
+    return make
+
+
+@pytest.fixture
+def record(now):
+    """record(proxy, traffic_bytes, requests=1, *, day=<UTC date of now>, now=now) -> UsageDaily.
+
+    Usage booked through `stats.services.usage_record`: it adds to the day's totals and charges
+    the account.  Returns the day's totals after the record (`usage_record(...).usage`)."""
+    default_now = now
+
+    def record(proxy, traffic_bytes: int, requests: int = 1, *, day: date | None = None, now=None):
+        now = now or default_now
+        return usage_record(
+            proxy=proxy,
+            day=day or now.astimezone(UTC).date(),
+            traffic_bytes=traffic_bytes,
+            requests=requests,
+            now=now,
+        ).usage
+
+    return record
 
 
 def sign_in(client, user, *, authenticated_ago: float = 0.0) -> None:

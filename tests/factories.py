@@ -13,8 +13,11 @@ from django.utils import timezone
 from apikeys import crypto
 from apikeys.models import APIKey, Expiration
 from billing.models import Plan, ProxyType
+from proxies.inputs import proxy_create_input, proxy_update_input
 from proxies.models import Proxy, UsageDaily
-from proxies.services import generate_public_id
+from proxies.services import generate_public_id, proxy_create, proxy_update
+
+DEFAULT_PASSWORD = "correct-horse-battery"  # every factory-made account signs in with it
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -28,7 +31,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
-    password = factory.django.Password("correct-horse-battery")
+    password = factory.django.Password(DEFAULT_PASSWORD)
 
     @classmethod
     def _create(cls, model_class, *args, unverified: bool = False, totp: bool = False, **kwargs):
@@ -104,8 +107,8 @@ class ProxyFactory(factory.django.DjangoModelFactory):
     public_id = factory.LazyFunction(generate_public_id)
     owner = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"proxy_{n}")
-    tariff = factory.SubFactory(PlanFactory)
-    proxy_type = factory.LazyAttribute(lambda o: o.tariff.proxy_type)
+    plan = factory.SubFactory(PlanFactory)
+    proxy_type = factory.LazyAttribute(lambda o: o.plan.proxy_type)
 
 
 class UsageDailyFactory(factory.django.DjangoModelFactory):
@@ -120,4 +123,15 @@ class UsageDailyFactory(factory.django.DjangoModelFactory):
     traffic_bytes = 10**9
     requests = 100
     cost = Decimal("4.00")
-    price_per_gb = factory.LazyAttribute(lambda o: o.proxy.tariff.price_per_gb)
+    price_per_gb = factory.LazyAttribute(lambda o: o.proxy.plan.price_per_gb)
+
+
+def create_proxy(*, owner, now=None, **raw) -> Proxy:
+    """A proxy created as the dashboard and the API create one: the raw values (`name`,
+    `proxy_type`, `tariff_id`, `countries`, ...) through `proxies.inputs`, then `proxy_create`."""
+    return proxy_create(owner_id=owner.pk, data=proxy_create_input(raw), now=now)
+
+
+def update_proxy(*, proxy, now=None, **raw) -> Proxy:
+    """Change a proxy as the dashboard and the API do: raw values through `proxies.inputs`."""
+    return proxy_update(proxy=proxy, changes=proxy_update_input(raw), now=now)

@@ -1,11 +1,13 @@
 """Input and output shapes of the proxy endpoints (SPEC 3.2, A8, A9).
 
 Input serializers check the shape of a request: declared fields only, JSON types exactly (a number
-is not a name, a string is not a country id).  The domain rules (name pattern and uniqueness, plan,
-countries, IP syntax, limit values) live in `proxies.services`, which both the dashboard and the
-API call; its per-field errors come back as 400 `validation_error` through the exception handler.
+is not a name, a string is not a country id).  The values (name pattern, plan, countries, IP syntax,
+limit values) are checked by `proxies.inputs`, the dashboard's path too, and the account's rules
+(name uniqueness, the cap) by `proxies.services`; their per-field errors come back as 400
+`validation_error` through the exception handler.
 """
 
+import re
 from collections.abc import Mapping
 from datetime import UTC
 from decimal import Decimal
@@ -16,14 +18,27 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.settings import api_settings
 
-from api.params import ISODateField, MoneyField, PageParamsSerializer, check_date_range
+from api.params import (
+    ISODateField,
+    MoneyField,
+    PageParamsSerializer,
+    QueryTextField,
+    check_date_range,
+    range_rules,
+)
 from billing.models import ProxyType
 from common.dates import MAX_REPORT_DAYS, current_month
 from proxies.geo.api.serializers import CountryOutputSerializer
 
+from ..inputs import (
+    DESCRIPTION_MAX_LENGTH,
+    MAX_COUNTRIES,
+    MAX_LIMIT,
+    MAX_WHITELIST_ENTRIES,
+    NAME_MAX_LENGTH,
+)
 from ..models import NAME_PATTERN, LimitPeriod, LimitType, ProxyStatus
 from ..selectors import ORDER_FIELDS
-from ..services import MAX_COUNTRIES, MAX_WHITELIST_ENTRIES
 
 # The traffic figures of a proxy cover at most this many days (a JSON report, as /v1/user/traffic).
 MAX_STATISTIC_DAYS = MAX_REPORT_DAYS
@@ -72,6 +87,9 @@ class JSONNumberField(serializers.Field):
 class StrictInputSerializer(serializers.Serializer):
     """Refuses fields it does not declare, naming each, instead of silently ignoring them."""
 
+    # Its schema says so: `additionalProperties: false` (api.schema.PublicAPIAutoSchema).
+    refuses_undeclared_fields = True
+
     def undeclared_field_errors(self, data: Mapping) -> dict[str, list[str]]:
         allowed = ", ".join(self.fields)
         return {
@@ -99,13 +117,18 @@ class StrictInputSerializer(serializers.Serializer):
 # --- Request bodies -----------------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "number", "minimum": 0, "maximum": int(MAX_LIMIT)})
+class LimitTotalField(JSONNumberField):
+    """`total_limit`: the schema states the bounds `proxies.inputs.clean_limits` checks."""
+
+
 class LimitsInputSerializer(StrictInputSerializer):
     """A usage limit: when the proxy's usage in the current day or month reaches `total_limit`,
     the proxy is suspended until the period resets (00:00 UTC, or the 1st of the month)."""
 
     limit_type = serializers.ChoiceField(choices=LimitType.choices)
     time_period = serializers.ChoiceField(choices=LimitPeriod.choices)
-    total_limit = JSONNumberField(
+    total_limit = LimitTotalField(
         help_text="USD (at most two decimals) for a money limit, whole bytes for a traffic limit."
     )
 
@@ -130,14 +153,14 @@ def _countries_field() -> serializers.ListField:
 
 
 def _description_field() -> StrictCharField:
-    return StrictCharField(required=False, allow_blank=True, max_length=500)
+    return StrictCharField(required=False, allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH)
 
 
 class ProxyCreateInputSerializer(StrictInputSerializer):
     """A new proxy.  Fields not listed here are refused."""
 
     name = StrictCharField(
-        max_length=64,
+        max_length=NAME_MAX_LENGTH,
         trim_whitespace=False,
         validators=[
             RegexValidator(
@@ -145,7 +168,8 @@ class ProxyCreateInputSerializer(StrictInputSerializer):
                 "Use only lower-case letters, digits and underscores (^[a-z0-9_]+$).",
             )
         ],
-        help_text="Unique per account and immutable: ^[a-z0-9_]+$, at most 64 characters.",
+        help_text="Unique per account and immutable: ^[a-z0-9_]+$, at most "
+        f"{NAME_MAX_LENGTH} characters.",
     )
     proxy_type = serializers.ChoiceField(choices=ProxyType.choices)
     tariff_id = StrictIntegerField(help_text="An enabled plan of the proxy type (GET /v1/plans).")
@@ -163,7 +187,7 @@ class ProxyUpdateInputSerializer(StrictInputSerializer):
 
     # `context["proxy"]` is the proxy being changed.
 
-    IMMUTABLE_FIELDS = {"name": "name", "proxy_type": "proxy_type", "tariff_id": "tariff_id"}
+    IMMUTABLE_FIELDS = {"name": "name", "proxy_type": "proxy_type", "tariff_id": "plan_id"}
 
     description = _description_field()
     countries = _countries_field()
@@ -202,9 +226,14 @@ class StatisticPeriodParamsSerializer(serializers.Serializer):
     """The period of `traffic_used` and `total_spent`; by default the current UTC month."""
 
     statistic_from = ISODateField(
-        required=False, help_text="First UTC day (YYYY-MM-DD); default: the 1st of the month."
+        required=False,
+        help_text="First UTC day (YYYY-MM-DD); default: the 1st of the month of `statistic_to`.",
     )
-    statistic_to = ISODateField(required=False, help_text="Last UTC day; default: today.")
+    statistic_to = ISODateField(
+        required=False,
+        help_text="Last UTC day; default: today. "
+        + range_rules(MAX_STATISTIC_DAYS, from_field="statistic_from"),
+    )
 
     def validate(self, attrs: dict) -> dict:
         attrs = super().validate(attrs)
@@ -224,21 +253,34 @@ class StatisticPeriodParamsSerializer(serializers.Serializer):
         return attrs
 
 
+STATUS_FILTER_MAX_LENGTH = 100
+
+
+def status_list_pattern(statuses: list[str]) -> str:
+    """The comma-separated lists of `statuses` that `validate_status` accepts: blanks around an
+    item and empty items are ignored."""
+    names = "|".join(re.escape(status) for status in statuses)
+    item = rf"(?:(?:{names})\s*)?"
+    return rf"^\s*{item}(?:,\s*{item})*$"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": STATUS_FILTER_MAX_LENGTH,
+        "pattern": status_list_pattern(ProxyStatus.values),
+    }
+)
+class StatusListField(QueryTextField):
+    """A comma-separated list of proxy statuses, as text."""
+
+
 class ProxyListParamsSerializer(PageParamsSerializer, StatisticPeriodParamsSerializer):
-    status = serializers.CharField(
-        required=False,
-        default="",
-        allow_blank=True,
-        max_length=100,
+    status = StatusListField(
+        max_length=STATUS_FILTER_MAX_LENGTH,
         help_text="Comma-separated statuses: active, pending, inactive, suspended.",
     )
-    search = serializers.CharField(
-        required=False,
-        default="",
-        allow_blank=True,
-        max_length=100,
-        help_text="Part of the name, any case.",
-    )
+    search = QueryTextField(max_length=100, help_text="Part of the name, any case.")
     order_by = serializers.ChoiceField(
         choices=list(ORDER_FIELDS),
         default="created_at",
@@ -293,7 +335,7 @@ class ProxyOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     proxy_type = serializers.ChoiceField(choices=ProxyType.choices)
     status = serializers.ChoiceField(choices=ProxyStatus.choices)
-    tariff = TariffOutputSerializer()
+    tariff = TariffOutputSerializer(source="plan")
     countries = serializers.SerializerMethodField()
     description = serializers.CharField()
     ip_whitelist = serializers.ListField(child=serializers.CharField())

@@ -8,7 +8,6 @@ import hashlib
 import json
 import re
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
@@ -21,12 +20,13 @@ from api.views import PublicAPIView
 from apikeys.scopes import PROXIES_READ, PROXIES_WRITE
 from common.dates import current_month
 
-from .. import selectors, services
+from .. import inputs, selectors, services
 from . import serializers as s
 
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x20-\x7e]{1,255}")
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "pattern": f"^{IDEMPOTENCY_KEY_PATTERN.pattern}$"},
     OpenApiParameter.HEADER,
     required=False,
     description="Any string of 1-255 printable characters, kept 24 hours per account. A retry "
@@ -34,7 +34,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "and creates nothing; the same key with a different body is refused with 409 "
     "`idempotency_conflict`.",
 )
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x20-\x7e]{1,255}")
 
 
 class IdempotencyConflictError(exceptions.APIException):
@@ -63,6 +62,11 @@ def _request_hash(data) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+ALLOW_EVERYONE_WARNING = (
+    "The IP whitelist allows every address (0.0.0.0/0 or ::/0): anyone who has the proxy's "
+    "credentials can use it from anywhere."
+)
+
 PROXY_ID = OpenApiParameter(
     "id",
     OpenApiTypes.STR,
@@ -71,18 +75,19 @@ PROXY_ID = OpenApiParameter(
 )
 
 
-def _proxy_output(*, owner_id: int, public_id: str, period: tuple) -> dict:
-    proxy = selectors.proxy_get(
-        owner_id=owner_id, public_id=public_id, date_from=period[0], date_to=period[1]
-    )
+def _proxy_output(*, owner_id: int, public_id: str, period: tuple, current: bool = False) -> dict:
+    """One proxy as the API shows it; `current` first applies due limit resets (for reads; a
+    write has just re-derived the status)."""
+    get = services.proxy_get_current if current else selectors.proxy_get
+    proxy = get(owner_id=owner_id, public_id=public_id, date_from=period[0], date_to=period[1])
     return s.ProxyOutputSerializer(proxy, context={"period": period}).data
 
 
 def _proxy_response(data: dict, **kwargs) -> APIResponse:
     """One proxy, with `meta.warnings` when its whitelist admits every address."""
     meta = {}
-    if services.whitelist_allows_everyone(data["ip_whitelist"]):
-        meta["warnings"] = [services.ALLOW_EVERYONE_WARNING]
+    if inputs.whitelist_allows_everyone(data["ip_whitelist"]):
+        meta["warnings"] = [ALLOW_EVERYONE_WARNING]
     return APIResponse(data, meta=meta, **kwargs)
 
 
@@ -103,10 +108,8 @@ class ProxyListAPIView(PublicAPIView):
     def get(self, request):
         params = query_params(s.ProxyListParamsSerializer, request)
         owner_id = request.user.pk
-        # Limit suspensions whose period ended are lifted before anyone reads the status (A10).
-        services.proxy_limit_resets_apply_for_account(owner_id=owner_id)
         period = (params["statistic_from"], params["statistic_to"])
-        queryset = selectors.proxy_list(
+        queryset = services.proxy_list_current(
             owner_id=owner_id,
             date_from=period[0],
             date_to=period[1],
@@ -126,7 +129,11 @@ class ProxyListAPIView(PublicAPIView):
         request=s.ProxyCreateInputSerializer,
         parameters=[IDEMPOTENCY_KEY],
         responses={
-            201: enveloped(s.ProxyOutputSerializer),
+            201: OpenApiResponse(
+                enveloped(s.ProxyOutputSerializer),
+                description="The new proxy (for a replayed Idempotency-Key, the one created "
+                "first). Its `data.id` is the `id` of the operations linked below.",
+            ),
             409: OpenApiResponse(
                 ErrorEnvelopeSerializer,
                 description="`idempotency_conflict`: the Idempotency-Key was used for another body.",
@@ -137,25 +144,26 @@ class ProxyListAPIView(PublicAPIView):
         idempotency_key = _idempotency_key(request)
         serializer = s.ProxyCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        # The key's principal carries only the owner id; creating needs the account row.
-        owner = get_user_model().objects.get(pk=request.user.pk)
+        owner_id = request.user.pk
         if idempotency_key is None:
-            proxy = services.proxy_create(owner=owner, **serializer.validated_data)
+            proxy = services.proxy_create(
+                owner_id=owner_id, data=inputs.proxy_create_input(serializer.validated_data)
+            )
             data = _proxy_output(
-                owner_id=owner.pk, public_id=proxy.public_id, period=current_month()
+                owner_id=owner_id, public_id=proxy.public_id, period=current_month()
             )
             return _proxy_response(data, status=201)
 
         def render(proxy) -> str:
             # Stored as the client saw it, so a replay is the same JSON to the byte.
             data = _proxy_output(
-                owner_id=owner.pk, public_id=proxy.public_id, period=current_month()
+                owner_id=owner_id, public_id=proxy.public_id, period=current_month()
             )
             return JSONRenderer().render(data).decode()
 
         try:
             result = services.proxy_create_idempotent(
-                owner=owner,
+                owner_id=owner_id,
                 idempotency_key=idempotency_key,
                 request_hash=_request_hash(request.data),
                 fields=serializer.validated_data,
@@ -182,9 +190,10 @@ class ProxyDetailAPIView(PublicAPIView):
     )
     def get(self, request, id: str):
         params = query_params(s.StatisticPeriodParamsSerializer, request)
-        services.proxy_limit_resets_apply_for_account(owner_id=request.user.pk)
         period = (params["statistic_from"], params["statistic_to"])
-        return _proxy_response(_proxy_output(owner_id=request.user.pk, public_id=id, period=period))
+        return _proxy_response(
+            _proxy_output(owner_id=request.user.pk, public_id=id, period=period, current=True)
+        )
 
     @extend_schema(
         operation_id="proxy_update",
@@ -197,10 +206,12 @@ class ProxyDetailAPIView(PublicAPIView):
         responses=enveloped(s.ProxyOutputSerializer),
     )
     def put(self, request, id: str):
-        proxy = selectors.proxy_get_for_update(owner_id=request.user.pk, public_id=id)
+        proxy = selectors.proxy_get_without_usage(owner_id=request.user.pk, public_id=id)
         serializer = s.ProxyUpdateInputSerializer(data=request.data, context={"proxy": proxy})
         serializer.is_valid(raise_exception=True)
-        services.proxy_update(proxy=proxy, **serializer.validated_data)
+        services.proxy_update(
+            proxy=proxy, changes=inputs.proxy_update_input(serializer.validated_data)
+        )
         return _proxy_response(
             _proxy_output(owner_id=request.user.pk, public_id=id, period=current_month())
         )
@@ -214,6 +225,6 @@ class ProxyDetailAPIView(PublicAPIView):
         responses={200: s.DeletedEnvelopeSerializer},
     )
     def delete(self, request, id: str):
-        proxy = selectors.proxy_get_for_update(owner_id=request.user.pk, public_id=id)
+        proxy = selectors.proxy_get_without_usage(owner_id=request.user.pk, public_id=id)
         services.proxy_delete(proxy=proxy)
         return APIResponse(None)

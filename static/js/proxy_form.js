@@ -5,7 +5,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     var type = document.getElementById("id_proxy_type");
-    var plan = document.getElementById("id_tariff");
+    var plan = document.getElementById("id_plan");
     if (!type || !plan) return;
 
     function sync() {

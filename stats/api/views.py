@@ -1,6 +1,5 @@
 """Statistics endpoints: /v1/user/traffic and the per-proxy CSV export (scope stats:read)."""
 
-from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
@@ -9,10 +8,10 @@ from api.params import DateRangeParamsSerializer, query_params
 from api.schema import enveloped
 from api.views import PublicAPIView
 from apikeys.scopes import STATS_READ
-from proxies.selectors import proxy_get_for_update
+from proxies.selectors import proxy_get_without_usage
 
 from .. import selectors
-from ..csv import usage_csv
+from ..exports import usage_export_response
 from . import serializers as s
 
 
@@ -71,13 +70,7 @@ class ProxyUsageExportAPIView(PublicAPIView):
     )
     def get(self, request, id: str):
         params = query_params(s.UsageExportParamsSerializer, request)
-        proxy = proxy_get_for_update(owner_id=request.user.pk, public_id=id)
-        date_from, date_to = params["date_from"], params["date_to"]
-        rows = selectors.proxy_usage_lines(proxy_id=proxy.pk, date_from=date_from, date_to=date_to)
-        response = StreamingHttpResponse(
-            usage_csv(rows, date_from=date_from, date_to=date_to),
-            content_type="text/csv; charset=utf-8",
+        proxy = proxy_get_without_usage(owner_id=request.user.pk, public_id=id)
+        return usage_export_response(
+            proxy=proxy, date_from=params["date_from"], date_to=params["date_to"]
         )
-        filename = f"{proxy.name}_usage_{date_from:%Y-%m-%d}_{date_to:%Y-%m-%d}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response

@@ -4,10 +4,9 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import sign_in
-from tests.factories import UserFactory
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct-horse-battery"
 
 
 def test_anonymous_admin_visits_go_to_the_dashboard_sign_in(client):
@@ -21,7 +20,7 @@ def test_anonymous_admin_visits_go_to_the_dashboard_sign_in(client):
 def test_the_admin_password_form_is_no_side_door(client):
     staff = UserFactory(is_staff=True, is_superuser=True, totp=True)
     response = client.post(
-        reverse("admin:login"), {"username": staff.username, "password": PASSWORD}
+        reverse("admin:login"), {"username": staff.username, "password": DEFAULT_PASSWORD}
     )
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))

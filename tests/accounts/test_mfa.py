@@ -17,10 +17,9 @@ from django.core import mail
 from django.urls import reverse
 
 from tests.conftest import sign_in
-from tests.factories import UserFactory
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct-horse-battery"
 NOW = (time.time() // 30) * 30 + 15  # the middle of the current 30-second step
 
 
@@ -46,7 +45,9 @@ def totp(secret: str, *, at: float = NOW) -> str:
 
 
 def password_step(client, user):
-    return client.post(reverse("account_login"), {"login": user.username, "password": PASSWORD})
+    return client.post(
+        reverse("account_login"), {"login": user.username, "password": DEFAULT_PASSWORD}
+    )
 
 
 def test_sign_in_with_totp_needs_the_code(client):

@@ -9,10 +9,9 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct-horse-battery"
 LOCKED = "sign-in to this account is paused"
 
 
@@ -32,7 +31,7 @@ def test_five_failures_lock_the_account_even_for_the_right_password(client):
         response = sign_in_post(client, "alice", "wrong")
         assert "not correct" in response.content.decode()
 
-    response = sign_in_post(client, "alice", PASSWORD)
+    response = sign_in_post(client, "alice", DEFAULT_PASSWORD)
 
     assert response.status_code == 200
     assert LOCKED in response.content.decode()
@@ -43,7 +42,7 @@ def test_the_lock_counts_the_account_not_the_spelling_of_its_name(client):
     UserFactory(username="alice", email="alice@example.com")
     for login in ("alice", "ALICE", "alice@example.com", "Alice@Example.com", "alice"):
         sign_in_post(client, login, "wrong")
-    assert LOCKED in sign_in_post(client, "alice@example.com", PASSWORD).content.decode()
+    assert LOCKED in sign_in_post(client, "alice@example.com", DEFAULT_PASSWORD).content.decode()
 
 
 def test_the_lock_holds_for_the_full_period_after_the_last_failure(client, settings):
@@ -55,7 +54,7 @@ def test_the_lock_holds_for_the_full_period_after_the_last_failure(client, setti
     allauth_keys = _allauth_failure_keys()
     assert allauth_keys
     cache.delete_many(allauth_keys)
-    assert LOCKED in sign_in_post(client, "alice", PASSWORD).content.decode()
+    assert LOCKED in sign_in_post(client, "alice", DEFAULT_PASSWORD).content.decode()
 
 
 def _allauth_failure_keys() -> list[str]:
@@ -81,8 +80,8 @@ def test_a_locked_account_does_not_lock_out_others(client):
     for _ in range(5):
         sign_in_post(client, "alice", "wrong")
 
-    assert LOCKED in sign_in_post(client, "alice", PASSWORD).content.decode()
-    response = sign_in_post(client, "bob", PASSWORD)
+    assert LOCKED in sign_in_post(client, "alice", DEFAULT_PASSWORD).content.decode()
+    response = sign_in_post(client, "bob", DEFAULT_PASSWORD)
     assert response.status_code == 302
     assert signed_in(client)
 
@@ -91,7 +90,7 @@ def test_four_failures_then_the_right_password_still_signs_in(client):
     UserFactory(username="alice")
     for _ in range(4):
         sign_in_post(client, "alice", "wrong")
-    assert sign_in_post(client, "alice", PASSWORD).status_code == 302
+    assert sign_in_post(client, "alice", DEFAULT_PASSWORD).status_code == 302
 
 
 def test_one_address_gets_twenty_failures_a_minute_across_accounts(client):
@@ -100,11 +99,14 @@ def test_one_address_gets_twenty_failures_a_minute_across_accounts(client):
         sign_in_post(client, user.username, "wrong")
         sign_in_post(client, user.username, "wrong")
     # 20 failures from this address: the 21st attempt is refused whatever account it names ...
-    response = sign_in_post(client, users[10].username, PASSWORD)
+    response = sign_in_post(client, users[10].username, DEFAULT_PASSWORD)
     assert "Too many failed sign-in attempts" in response.content.decode()
     assert not signed_in(client)
     # ... while the same account signs in from another address.
-    assert sign_in_post(client, users[10].username, PASSWORD, ip="198.51.100.9").status_code == 302
+    assert (
+        sign_in_post(client, users[10].username, DEFAULT_PASSWORD, ip="198.51.100.9").status_code
+        == 302
+    )
 
 
 def test_a_flood_of_sign_ins_gets_the_429_page_in_the_dashboard_layout(client):
@@ -158,7 +160,7 @@ def test_a_password_reset_lifts_the_lock(client):
     UserFactory(username="alice", email="alice@example.com")
     for _ in range(5):
         sign_in_post(client, "alice", "wrong")
-    assert LOCKED in sign_in_post(client, "alice", PASSWORD).content.decode()
+    assert LOCKED in sign_in_post(client, "alice", DEFAULT_PASSWORD).content.decode()
 
     client.post(reverse("account_reset_password"), {"email": "alice@example.com"})
     link = re.search(r"https?://[^/\s]+(/\S+)", mail.outbox[-1].body).group(1)

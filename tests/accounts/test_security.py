@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import sign_in
+from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 SECRET = "Hunter2-never-in-a-report"
@@ -123,7 +124,7 @@ def explode(*args, **kwargs):
             "account_change_password",
             "set_password",
             True,
-            {"oldpassword": "correct-horse-battery", "password1": SECRET, "password2": SECRET},
+            {"oldpassword": DEFAULT_PASSWORD, "password1": SECRET, "password2": SECRET},
         ),
         ("account_reauthenticate", "reauthenticate", True, {"password": SECRET}),
     ],

@@ -11,10 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import sign_in
-from tests.factories import UserFactory
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct-horse-battery"
 SIGNUP = {
     "username": "newbie",
     "email": "newbie@example.com",
@@ -61,7 +60,9 @@ def test_signup_sends_a_verification_link_and_signs_in_only_after_it(client):
 
 def test_an_unverified_account_cannot_sign_in_until_it_verifies(client):
     UserFactory(username="pending", unverified=True)
-    response = client.post(reverse("account_login"), {"login": "pending", "password": PASSWORD})
+    response = client.post(
+        reverse("account_login"), {"login": "pending", "password": DEFAULT_PASSWORD}
+    )
 
     assert response["Location"] == reverse("account_email_verification_sent")
     assert "_auth_user_id" not in client.session
@@ -107,7 +108,9 @@ def test_signup_with_a_taken_email_reveals_nothing_and_tells_the_owner(client):
 @pytest.mark.parametrize("identifier", ["alice", "ALICE", "alice@example.com", "ALICE@EXAMPLE.COM"])
 def test_sign_in_with_username_or_email(client, identifier):
     UserFactory(username="alice", email="alice@example.com")
-    response = client.post(reverse("account_login"), {"login": identifier, "password": PASSWORD})
+    response = client.post(
+        reverse("account_login"), {"login": identifier, "password": DEFAULT_PASSWORD}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("apikeys:list")
 
@@ -122,7 +125,7 @@ def test_sign_in_with_wrong_password_fails_with_a_message(client):
 
 def test_inactive_user_cannot_sign_in(client):
     UserFactory(username="alice", is_active=False)
-    client.post(reverse("account_login"), {"login": "alice", "password": PASSWORD})
+    client.post(reverse("account_login"), {"login": "alice", "password": DEFAULT_PASSWORD})
     assert "_auth_user_id" not in client.session
 
 
@@ -140,7 +143,7 @@ def test_password_change_is_emailed_to_the_owner(client, user):
     response = client.post(
         reverse("account_change_password"),
         {
-            "oldpassword": PASSWORD,
+            "oldpassword": DEFAULT_PASSWORD,
             "password1": "brand-new-pass-42",
             "password2": "brand-new-pass-42",
         },
@@ -162,7 +165,7 @@ def test_password_change_with_a_wrong_current_password_changes_nothing(client, u
     )
     assert response.status_code == 200
     user.refresh_from_db()
-    assert user.check_password(PASSWORD)
+    assert user.check_password(DEFAULT_PASSWORD)
 
 
 def test_password_reset_by_email_link_then_notice(client):

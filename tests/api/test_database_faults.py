@@ -10,6 +10,7 @@ from prometheus_client import REGISTRY
 
 from proxies.models import Proxy
 from tests.concurrency import skip_unless_postgres, terminate_backend
+from tests.envelope import assert_error, assert_ok
 from tests.factories import PlanFactory, ProxyFactory
 
 
@@ -51,8 +52,7 @@ def test_a_read_whose_connection_is_dropped_is_answered_from_a_new_one(
     with caplog.at_level(logging.WARNING, "api.views"), connection.execute_wrapper(terminator):
         response = api_client.get("/v1/user/balance", HTTP_X_API_KEY=key)
     assert terminator.terminated, "the fault was injected"
-    assert response.status_code == 200, response.content
-    assert response.json()["result"] is True
+    assert_ok(response)
     assert connection.connection.info.backend_pid != terminator.terminated[0]
     assert lost("retried") == before + 1
     assert "running it again" in caplog.text
@@ -94,10 +94,8 @@ def test_a_plain_create_dropped_half_way_is_503_and_creates_nothing(
             "/v1/proxy", create_body(plan), format="json", HTTP_X_API_KEY=key
         )
     assert terminator.terminated
-    assert response.status_code == 503, response.content
+    assert_error(response, 503, "service_unavailable")
     assert response["Retry-After"] == "1"
-    body = response.json()
-    assert body["result"] is False and body["error_type"] == "service_unavailable"
     assert "Traceback" not in response.content.decode()
     assert not Proxy.objects.filter(owner=user).exists()
     assert lost("refused") == before + 1
@@ -138,8 +136,7 @@ def test_a_connection_lost_twice_is_503_not_500(postgres_only, api_client, make_
     with connection.execute_wrapper(terminator):
         response = api_client.get("/v1/user/balance", HTTP_X_API_KEY=key)
     assert len(terminator.terminated) == 2, "both runs lost their connection"
-    assert response.status_code == 503
-    assert response.json()["error_type"] == "service_unavailable"
+    assert_error(response, 503, "service_unavailable")
     # And the next request is served normally.
     assert api_client.get("/v1/user/balance", HTTP_X_API_KEY=key).status_code == 200
 
@@ -159,6 +156,5 @@ def test_a_failing_statement_on_a_live_connection_is_not_run_again(api_client, m
 
     with connection.execute_wrapper(fail_balance_reads):
         response = api_client.get("/v1/user/balance", HTTP_X_API_KEY=key)
-    assert response.status_code == 500
-    assert response.json()["error_type"] == "internal_error"
+    assert_error(response, 500, "internal_error")
     assert len(runs) == 1

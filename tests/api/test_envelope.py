@@ -18,8 +18,8 @@ from rest_framework.test import APIClient
 from api.envelope import APIResponse
 from api.views import EXPIRY_HEADER, PublicAPIView
 from apikeys.models import Expiration
+from tests.envelope import ENVELOPE_KEYS, assert_error, envelope
 
-ENVELOPE_KEYS = {"result", "data", "error", "error_type", "meta"}
 GEO_PATHS = ["/v1/geo/countries", "/v1/geo/states", "/v1/geo/cities", "/v1/geo/zip"]
 plumbing_urls = pytest.mark.urls("tests.api.urls_plumbing")
 
@@ -64,20 +64,6 @@ def keyed_client(api_client, key):
     return api_client
 
 
-def assert_error_envelope(response, status: int, error_type: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = json.loads(response.content)
-    assert set(body) == ENVELOPE_KEYS
-    assert body["result"] is False
-    assert body["data"] is None
-    assert body["error_type"] == error_type
-    assert isinstance(body["error"], str)
-    assert body["error"]
-    assert isinstance(body["meta"], dict)
-    return body
-
-
 # --- 404 ----------------------------------------------------------------------------------------
 
 
@@ -89,13 +75,13 @@ def test_unknown_path_under_v1_is_a_404_envelope(api_client, key, path, with_key
     if with_key:
         api_client.credentials(HTTP_X_API_KEY=key.key)
 
-    assert_error_envelope(api_client.get(path), 404, "not_found")
+    assert_error(api_client.get(path), 404, "not_found")
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_unknown_path_is_404_for_every_method(keyed_client, method):
     response = getattr(keyed_client, method)("/v1/nothing-here", {}, format="json")
-    assert_error_envelope(response, 404, "not_found")
+    assert_error(response, 404, "not_found")
 
 
 # --- 405 ----------------------------------------------------------------------------------------
@@ -105,7 +91,7 @@ def test_unknown_path_is_404_for_every_method(keyed_client, method):
 def test_unsupported_method_on_a_geo_list_is_a_405_envelope(keyed_client, method, geo):
     response = getattr(keyed_client, method)("/v1/geo/countries", {"name": "x"}, format="json")
 
-    assert_error_envelope(response, 405, "method_not_allowed")
+    assert_error(response, 405, "method_not_allowed")
     assert "GET" in response["Allow"]
     assert method.upper() not in response["Allow"]
 
@@ -127,7 +113,7 @@ def test_unsupported_method_on_a_geo_list_is_a_405_envelope(keyed_client, method
 def test_missing_key_is_401_with_www_authenticate(api_client, geo, headers):
     response = api_client.get("/v1/geo/countries", **headers)
 
-    body = assert_error_envelope(response, 401, "missing_api_key")
+    body = assert_error(response, 401, "missing_api_key")
     assert "X-API-Key" in body["error"]
     assert "X-API-Key" in response["WWW-Authenticate"]
     assert EXPIRY_HEADER not in response
@@ -149,7 +135,7 @@ def test_test_echo_view_parses_a_json_body(keyed_client):
 def test_malformed_json_body_is_400_malformed_json(keyed_client, body):
     response = keyed_client.generic("POST", "/v1/test/echo", body, content_type="application/json")
 
-    assert_error_envelope(response, 400, "malformed_json")
+    assert_error(response, 400, "malformed_json")
 
 
 @plumbing_urls
@@ -165,7 +151,7 @@ def test_malformed_json_body_is_400_malformed_json(keyed_client, body):
 def test_body_that_is_not_json_is_415_unsupported_media_type(keyed_client, content_type, body):
     response = keyed_client.generic("POST", "/v1/test/echo", body, content_type=content_type)
 
-    body = assert_error_envelope(response, 415, "unsupported_media_type")
+    body = assert_error(response, 415, "unsupported_media_type")
     assert content_type.split(";")[0] in body["error"]
 
 
@@ -179,7 +165,7 @@ def test_unhandled_exception_in_an_api_view_is_a_500_envelope_without_traceback(
 
     response = client.get("/v1/test/boom")
 
-    body = assert_error_envelope(response, 500, "internal_error")
+    body = assert_error(response, 500, "internal_error")
     text = response.content.decode()
     for leak in ("Traceback", "RuntimeError", "kaboom", "secret internals", 'File "'):
         assert leak not in text
@@ -192,7 +178,7 @@ def test_unhandled_exception_in_an_api_view_is_a_500_envelope_without_traceback(
 def test_exception_outside_drf_under_v1_is_still_a_500_envelope():
     response = Client(raise_request_exception=False).get("/v1/test/plain-boom")
 
-    assert_error_envelope(response, 500, "internal_error")
+    assert_error(response, 500, "internal_error")
     assert b"kaboom" not in response.content
     assert b"Traceback" not in response.content
 
@@ -203,10 +189,7 @@ def test_bad_host_header_under_v1_is_a_400_envelope(api_client, key):
         "/v1/geo/countries", HTTP_HOST="attacker.example", HTTP_X_API_KEY=key.key
     )
 
-    assert response.status_code == 400
-    assert response["Content-Type"].startswith("application/json"), response.content[:200]
-    body = json.loads(response.content)
-    assert set(body) == ENVELOPE_KEYS
+    body = envelope(response, 400)
     assert body["result"] is False
     assert body["error_type"]
 
@@ -259,7 +242,7 @@ def test_third_quick_request_is_rate_limited_and_other_keys_are_not(
     limited = api_client.get("/v1/geo/countries")
 
     assert statuses == [200, 200]
-    body = assert_error_envelope(limited, 429, "rate_limited")
+    body = assert_error(limited, 429, "rate_limited")
     # The bucket refills one request a second: the next is admitted 1 s later.
     assert limited["Retry-After"] == "1"
     assert body["meta"]["retry_after"] == 1

@@ -13,10 +13,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from api.views import EndpointNotFoundView
 from apikeys.permissions import served_methods
 from apikeys.scopes import SCOPE_NAMES
-from billing.services import balance_topup
 from proxies.models import Proxy
-from proxies.services import proxy_create
-from tests.factories import PlanFactory
+from tests.envelope import assert_error
 
 pytestmark = pytest.mark.usefixtures("geo")
 
@@ -64,16 +62,8 @@ MATRIX = [
 
 
 @pytest.fixture
-def proxy(user):
-    plan = PlanFactory()
-    balance_topup(owner=user, amount="10.00")
-    return proxy_create(
-        owner=user,
-        name="existing",
-        proxy_type="residential",
-        tariff_id=plan.pk,
-        description="as is",
-    )
+def proxy(user, fund, make_proxy):
+    return make_proxy(fund(user, "10.00"), "existing", description="as is")
 
 
 def call(api_client, row: Row, proxy: Proxy, key: str | None):
@@ -83,7 +73,7 @@ def call(api_client, row: Row, proxy: Proxy, key: str | None):
         return api_client.get(path, row.params, **headers)
     body = row.body
     if row.method == "POST":
-        body = {**body, "proxy_type": "residential", "tariff_id": proxy.tariff_id}
+        body = {**body, "proxy_type": "residential", "tariff_id": proxy.plan_id}
     method = getattr(api_client, row.method.lower())
     return method(path, body, format="json", **headers)
 
@@ -109,8 +99,7 @@ def test_each_scope_succeeds_only_where_documented(api_client, make_key, proxy, 
         assert 200 <= response.status_code < 300, response.content
         assert body is None or body["result"] is True
     else:
-        assert response.status_code == 403, response.content
-        assert body["error_type"] == "insufficient_scope"
+        body = assert_error(response, 403, "insufficient_scope")
         assert all(needed in body["error"] for needed in row.scopes)
         assert body["meta"]["required_scopes"] == list(row.scopes)
         assert state(proxy) == before
@@ -122,8 +111,7 @@ def test_a_key_with_every_other_scope_is_still_refused(api_client, make_key, pro
     if not others:
         pytest.fail(f"{row} is open to every scope; the matrix expects a guarded route")
     response = call(api_client, row, proxy, make_key(scopes=others).key)
-    assert response.status_code == 403
-    assert response.json()["error_type"] == "insufficient_scope"
+    assert_error(response, 403, "insufficient_scope")
 
 
 @pytest.mark.parametrize("row", MATRIX, ids=str)
@@ -132,9 +120,8 @@ def test_without_a_key_every_route_is_401(api_client, proxy, row):
 
     response = call(api_client, row, proxy, key=None)
 
-    assert response.status_code == 401
+    assert_error(response, 401, "missing_api_key")
     assert response["WWW-Authenticate"]
-    assert response.json()["error_type"] == "missing_api_key"
     assert state(proxy) == before
 
 

@@ -10,6 +10,7 @@ from rest_framework.test import APIRequestFactory
 from apikeys.authentication import APIKeyAuthentication, APIKeyOwner, APIKeyPrincipal
 from apikeys.models import APIKey
 from apikeys.services import api_key_revoke
+from tests.envelope import assert_error, assert_ok
 from tests.factories import UserFactory
 
 URL = "/v1/geo/countries?limit=1"
@@ -24,18 +25,12 @@ def get(api_client, key: str | None = None, **headers):
 
 
 def assert_401(response, error_type: str):
-    assert response.status_code == 401
-    body = response.json()
-    assert body["result"] is False
-    assert body["error_type"] == error_type
-    assert body["error"]
+    assert_error(response, 401, error_type)
     assert response["WWW-Authenticate"].startswith("ApiKey")
 
 
 def test_x_api_key_header_authenticates(api_client, make_key, geo):
-    response = get(api_client, make_key().key)
-    assert response.status_code == 200
-    assert response.json()["result"] is True
+    assert_ok(get(api_client, make_key().key))
 
 
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])

@@ -8,6 +8,7 @@ from api.views import PublicAPIView
 from apikeys.authentication import APIKeyOwner, APIKeyPrincipal
 from apikeys.checks import check_scope_declarations
 from apikeys.permissions import HasScope, InsufficientScope, scope_declaration_errors
+from tests.envelope import assert_error
 
 
 def principal(*scopes: str) -> APIKeyPrincipal:
@@ -111,9 +112,7 @@ def test_system_check_flags_a_routed_view_without_declaration():
 @pytest.mark.urls("tests.apikeys.urls_undeclared")
 def test_undeclared_method_answers_500_internal_error_never_allows(api_client, make_key):
     key = make_key(scopes="geo:read proxies:read proxies:write stats:read balance:read").key
-    response = api_client.delete("/v1/forgetful", HTTP_X_API_KEY=key)
-    assert response.status_code == 500
-    assert response.json()["error_type"] == "internal_error"
+    assert_error(api_client.delete("/v1/forgetful", HTTP_X_API_KEY=key), 500, "internal_error")
     assert api_client.get("/v1/forgetful", HTTP_X_API_KEY=key).status_code == 200
 
 
@@ -121,8 +120,6 @@ def test_undeclared_method_answers_500_internal_error_never_allows(api_client, m
 def test_wrong_scope_is_403_naming_the_scope(api_client, make_key):
     key = make_key(scopes="proxies:read proxies:write stats:read balance:read").key
     response = api_client.get("/v1/geo/countries", HTTP_X_API_KEY=key)
-    assert response.status_code == 403
-    body = response.json()
-    assert body["error_type"] == "insufficient_scope"
+    body = assert_error(response, 403, "insufficient_scope")
     assert "geo:read" in body["error"]
     assert body["meta"]["required_scopes"] == ["geo:read"]

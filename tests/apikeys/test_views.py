@@ -24,6 +24,10 @@ def create(client, **data):
     return client.post(CREATE, payload)
 
 
+def revoke_url(api_key) -> str:
+    return reverse("apikeys:revoke", args=[api_key.pk])
+
+
 def test_login_required(client):
     response = client.get(LIST)
     assert response.status_code == 302
@@ -206,16 +210,21 @@ def test_list_page_query_count_is_constant(logged_in_client, user, django_assert
     APIKeyFactory.create_batch(2, owner=user)
     # session, user, key list, active count
     with django_assert_num_queries(4):
-        logged_in_client.get(LIST)
+        response = logged_in_client.get(LIST)
+    assert response.status_code == 200
+    assert len(names(response)) == 2
     APIKeyFactory.create_batch(8, owner=user)
     with django_assert_num_queries(4):
         response = logged_in_client.get(LIST)
+    assert response.status_code == 200
     assert len(response.context["keys"]) == 10
+    assert response.content.decode().count("<tr data-key-id=") == 10
 
 
 def test_revoke_confirmation_names_the_key(logged_in_client, user):
     api_key = APIKeyFactory(owner=user, name="nightly export")
-    response = logged_in_client.get(reverse("apikeys:revoke", args=[api_key.pk]))
+    response = logged_in_client.get(revoke_url(api_key))
+    assert response.status_code == 200
     html = response.content.decode()
     assert "nightly export" in html and f"{api_key.display_prefix}..." in html
     assert APIKey.objects.get(pk=api_key.pk).revoked_at is None
@@ -224,7 +233,8 @@ def test_revoke_confirmation_names_the_key(logged_in_client, user):
 def test_revoke_removes_row_keeps_record_and_kills_the_key(logged_in_client, user, api_client, geo):
     api_key = APIKeyFactory(owner=user, name="to revoke")
     assert api_client.get("/v1/geo/countries", HTTP_X_API_KEY=api_key.key).status_code == 200
-    response = logged_in_client.post(reverse("apikeys:revoke", args=[api_key.pk]), follow=True)
+    response = logged_in_client.post(revoke_url(api_key), follow=True)
+    assert response.redirect_chain == [(LIST, 302)]
     assert "to revoke" not in names(response)
     assert "was revoked" in response.content.decode()
     row = APIKey.objects.get(pk=api_key.pk)
@@ -232,23 +242,34 @@ def test_revoke_removes_row_keeps_record_and_kills_the_key(logged_in_client, use
     assert api_client.get("/v1/geo/countries", HTTP_X_API_KEY=api_key.key).status_code == 401
 
 
-def test_another_accounts_key_is_404(logged_in_client, other_user):
+def test_another_accounts_key_is_404(logged_in_client, user, other_user):
+    # The same request for one's own key is answered: the 404 is about the owner, not the URL.
+    assert logged_in_client.get(revoke_url(APIKeyFactory(owner=user))).status_code == 200
     theirs = APIKeyFactory(owner=other_user)
-    url = reverse("apikeys:revoke", args=[theirs.pk])
-    assert logged_in_client.get(url).status_code == 404
-    assert logged_in_client.post(url).status_code == 404
+    assert logged_in_client.get(revoke_url(theirs)).status_code == 404
+    assert logged_in_client.post(revoke_url(theirs)).status_code == 404
     assert APIKey.objects.get(pk=theirs.pk).revoked_at is None
 
 
 def test_revoked_key_cannot_be_revoked_again_or_shown(logged_in_client, user):
     gone = APIKeyFactory(owner=user, revoked=True)
-    assert logged_in_client.post(reverse("apikeys:revoke", args=[gone.pk])).status_code == 404
+    revoked_at = gone.revoked_at
+    assert logged_in_client.get(revoke_url(APIKeyFactory(owner=user))).status_code == 200
+    assert logged_in_client.get(revoke_url(gone)).status_code == 404
+    assert logged_in_client.post(revoke_url(gone)).status_code == 404
+    row = APIKey.objects.get(pk=gone.pk)
+    assert (row.revoked_at, row.revoked_by) == (revoked_at, None)
 
 
 def test_revoke_requires_post_for_changes(logged_in_client, user):
-    api_key = APIKeyFactory(owner=user)
-    logged_in_client.get(reverse("apikeys:revoke", args=[api_key.pk]))
+    api_key = APIKeyFactory(owner=user, name="keep me")
+    response = logged_in_client.get(revoke_url(api_key))
+    assert response.status_code == 200
+    assert "keep me" in response.content.decode()
     assert APIKey.objects.get(pk=api_key.pk).revoked_at is None
+    # The POST to the same URL is what revokes it.
+    assert logged_in_client.post(revoke_url(api_key))["Location"] == LIST
+    assert APIKey.objects.get(pk=api_key.pk).revoked_at is not None
 
 
 def test_resubmitting_the_same_create_form_makes_no_second_key(logged_in_client, user):

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from apikeys.models import APIKey
 from tests.conftest import sign_in
-from tests.factories import APIKeyFactory, UserFactory
+from tests.factories import DEFAULT_PASSWORD, APIKeyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 CREATE = reverse("apikeys:create")
@@ -26,7 +26,7 @@ def test_create_after_a_stale_sign_in_asks_for_the_password_then_shows_the_typed
     assert response["Location"] == f"{reverse('account_reauthenticate')}?next=%2Fapi-keys%2Fnew%2F"
     assert not APIKey.objects.exists()
 
-    response = client.post(response["Location"], {"password": "correct-horse-battery"})
+    response = client.post(response["Location"], {"password": DEFAULT_PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == CREATE
 
@@ -71,7 +71,7 @@ def test_a_huge_or_odd_draft_is_bounded_and_harmless(client):
         CREATE,
         {"name": "n" * 10_000, "scopes": ["x" * 500] * 100, "expiration": "e" * 500},
     )
-    client.post(reverse("account_reauthenticate"), {"password": "correct-horse-battery"})
+    client.post(reverse("account_reauthenticate"), {"password": DEFAULT_PASSWORD})
     page = client.get(CREATE)
     assert page.status_code == 200
     assert "n" * 101 not in page.content.decode()
@@ -89,7 +89,7 @@ def test_revoke_after_a_stale_sign_in_is_carried_out_after_the_password(client):
     key.refresh_from_db()
     assert key.revoked_at is None
 
-    response = client.post(response["Location"], {"password": "correct-horse-battery"})
+    response = client.post(response["Location"], {"password": DEFAULT_PASSWORD})
     key.refresh_from_db()
     assert key.revoked_at is not None
     assert response.status_code == 302 and response["Location"] == reverse("apikeys:list")

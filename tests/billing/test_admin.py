@@ -1,23 +1,19 @@
 """Staff oversight of plans, proxies, the ledger and usage in Django admin."""
 
-from datetime import date
-
 import pytest
 from django.urls import reverse
 
 from billing.models import Plan, Transaction
-from billing.services import balance_topup
-from stats.services import usage_record
 from tests.factories import PlanFactory, ProxyFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def ledger_data(user):
-    balance_topup(owner=user, amount="50.00")
+def ledger_data(user, fund, record):
+    fund(user, "50.00")
     proxy = ProxyFactory(owner=user, name="admin_seen")
-    usage_record(proxy=proxy, day=date.today(), traffic_bytes=2 * 10**9, requests=3)
+    record(proxy, 2 * 10**9, 3)
     return proxy
 
 

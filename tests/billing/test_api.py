@@ -10,13 +10,11 @@ from django.utils import timezone
 
 from billing.models import Transaction
 from billing.services import balance_refund, balance_topup
-from proxies.services import proxy_create
-from stats.services import usage_record
+from tests.envelope import assert_ok, assert_validation_error
 from tests.factories import PlanFactory
 
 pytestmark = pytest.mark.django_db
 
-ENVELOPE_KEYS = {"result", "data", "error", "error_type", "meta"}
 TX_KEYS = {"id", "tx_id", "type", "source", "amount", "currency", "description", "created_at"}
 PLAN_KEYS = {
     "id",
@@ -46,44 +44,29 @@ def client(api_client, make_key):
     return api_client
 
 
-def ok(response) -> dict:
-    assert response.status_code == 200, response.content
-    body = response.json()
-    assert set(body) == ENVELOPE_KEYS
-    assert body["result"] is True
-    return body
-
-
-def assert_validation_error(response, field: str) -> None:
-    assert response.status_code == 400, response.content
-    body = response.json()
-    assert body["error_type"] == "validation_error"
-    assert body["meta"]["fields"][field], body["meta"]
-
-
 # --- /v1/user/balance ---------------------------------------------------------------------------
 
 
 def test_a_new_account_has_zero_funds(client):
-    assert ok(client.get("/v1/user/balance"))["data"] == {"funds_available": 0}
+    assert assert_ok(client.get("/v1/user/balance"))["data"] == {"funds_available": 0}
 
 
 def test_balance_is_a_json_number_with_cents(client, user):
     balance_topup(owner=user, amount="42.50")
     response = client.get("/v1/user/balance")
-    assert ok(response)["data"] == {"funds_available": 42.5}
+    assert assert_ok(response)["data"] == {"funds_available": 42.5}
     assert b'"funds_available":42.5' in response.content  # a number, never a string
 
 
-def test_balance_equals_the_sum_of_the_ledger(client, user):
+def test_balance_equals_the_sum_of_the_ledger(client, user, record, make_proxy):
     plan = PlanFactory(price_per_gb=Decimal("3.33"))
     balance_topup(owner=user, amount="20.00")
     balance_refund(owner=user, amount="1.10")
-    proxy = proxy_create(owner=user, name="p", proxy_type="residential", tariff_id=plan.pk)
+    proxy = make_proxy(user, plan=plan)
     for n in range(3):
-        usage_record(proxy=proxy, day=today(), traffic_bytes=GB + n * 12_345_678, requests=1)
+        record(proxy, GB + n * 12_345_678)
 
-    funds = ok(client.get("/v1/user/balance"))["data"]["funds_available"]
+    funds = assert_ok(client.get("/v1/user/balance"))["data"]["funds_available"]
 
     ledger = Transaction.objects.filter(owner=user).aggregate(total=Sum("amount"))["total"]
     assert Decimal(str(funds)) == ledger
@@ -92,27 +75,26 @@ def test_balance_equals_the_sum_of_the_ledger(client, user):
 
 def test_balance_is_per_account(client, other_user):
     balance_topup(owner=other_user, amount="99.00")
-    assert ok(client.get("/v1/user/balance"))["data"]["funds_available"] == 0
+    assert assert_ok(client.get("/v1/user/balance"))["data"]["funds_available"] == 0
 
 
 # --- /v1/user/balance-history -------------------------------------------------------------------
 
 
 @pytest.fixture
-def ledger(user, other_user):
+def ledger(user, other_user, record, make_proxy):
     """Top-up, usage charge and refund on three different days, plus another account's entry."""
-    plan = PlanFactory(price_per_gb=Decimal("4.00"))
     days = [today() - timedelta(days=n) for n in (3, 2, 1)]
     balance_topup(owner=user, amount="50.00", now=at(days[0]), description="Card payment")
-    proxy = proxy_create(owner=user, name="p", proxy_type="residential", tariff_id=plan.pk)
-    usage_record(proxy=proxy, day=days[1], traffic_bytes=GB, requests=1, now=at(days[1]))
+    proxy = make_proxy(user)  # at $4.00/GB
+    record(proxy, GB, now=at(days[1]))
     balance_refund(owner=user, amount="1.25", now=at(days[2]))
     balance_topup(owner=other_user, amount="7.00", now=at(days[1]))
     return days
 
 
 def history(client, **params) -> dict:
-    return ok(client.get("/v1/user/balance-history", params))
+    return assert_ok(client.get("/v1/user/balance-history", params))
 
 
 def test_history_items_carry_the_documented_fields(client, ledger):
@@ -203,7 +185,7 @@ def titles(body) -> list[str]:
 
 
 def test_plans_of_a_type_with_documented_fields_cheapest_first(client, plans):
-    body = ok(client.get("/v1/plans", {"proxy_type": "residential"}))
+    body = assert_ok(client.get("/v1/plans", {"proxy_type": "residential"}))
 
     assert titles(body) == ["Pro", "Basic", "Legacy"]
     assert body["meta"] == {"total": 3}
@@ -219,7 +201,7 @@ def test_plans_of_a_type_with_documented_fields_cheapest_first(client, plans):
         "enabled": True,
         "popular": True,
     }
-    assert titles(ok(client.get("/v1/plans", {"proxy_type": "mobile"}))) == ["Mobile"]
+    assert titles(assert_ok(client.get("/v1/plans", {"proxy_type": "mobile"}))) == ["Mobile"]
 
 
 @pytest.mark.parametrize(
@@ -235,7 +217,7 @@ def test_plans_of_a_type_with_documented_fields_cheapest_first(client, plans):
     ],
 )
 def test_plans_filter_by_enabled_and_popular(client, plans, params, expected):
-    body = ok(client.get("/v1/plans", {"proxy_type": "residential", **params}))
+    body = assert_ok(client.get("/v1/plans", {"proxy_type": "residential", **params}))
     assert titles(body) == expected
 
 
@@ -260,5 +242,5 @@ def test_plans_run_a_constant_number_of_queries(client, count, django_assert_num
     client.get("/v1/plans", {"proxy_type": "residential"})
 
     with django_assert_num_queries(2):  # key lookup, plans
-        body = ok(client.get("/v1/plans", {"proxy_type": "residential"}))
+        body = assert_ok(client.get("/v1/plans", {"proxy_type": "residential"}))
     assert len(body["data"]) == count

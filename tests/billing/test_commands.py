@@ -10,8 +10,7 @@ from billing.models import Transaction, TransactionType
 from billing.selectors import balance_get
 from billing.services import balance_topup
 from proxies.models import ProxyStatus
-from proxies.services import proxy_create
-from tests.factories import PlanFactory, UserFactory
+from tests.factories import UserFactory
 from tests.manage_process import migrated_sqlite_env, run_manage
 
 pytestmark = pytest.mark.django_db
@@ -43,9 +42,8 @@ def test_topup_by_email_with_default_description(user):
     assert Transaction.objects.get(owner=user).description == "Balance top-up"
 
 
-def test_topup_resumes_proxies_suspended_for_balance(user):
-    plan = PlanFactory()
-    proxy = proxy_create(owner=user, name="p", proxy_type=plan.proxy_type, tariff_id=plan.pk)
+def test_topup_resumes_proxies_suspended_for_balance(user, make_proxy):
+    proxy = make_proxy(user)
     assert proxy.status == ProxyStatus.SUSPENDED
     run("topup", "--user", user.username, "--amount", "1")
     proxy.refresh_from_db()

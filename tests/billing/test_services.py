@@ -11,32 +11,19 @@ from billing.models import Balance, Transaction, TransactionType
 from billing.selectors import balance_get
 from billing.services import (
     MAX_TOPUP,
-    account_lock,
     balance_charge,
+    balance_lock,
     balance_refund,
     balance_topup,
     parse_money,
 )
 from proxies.models import ProxyStatus, SuspensionReason
-from proxies.services import proxy_create, proxy_update
-from stats.services import usage_record
-from tests.factories import PlanFactory, UserFactory
+from tests.factories import PlanFactory, UserFactory, update_proxy
+from tests.ledger import assert_balance_is_ledger_sum
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-
-
-def ledger_sum(owner) -> Decimal:
-    # Summed in Python: SQLite's SUM() over a decimal column adds floats.
-    amounts = Transaction.objects.filter(owner=owner).values_list("amount", flat=True)
-    return sum(amounts, Decimal("0.00"))
-
-
-def assert_balance_matches_ledger(owner) -> None:
-    balance = Balance.objects.get(owner=owner).funds_available
-    assert isinstance(balance, Decimal)
-    assert balance == ledger_sum(owner)
 
 
 @pytest.mark.parametrize(
@@ -98,7 +85,7 @@ def test_topup_books_a_transaction_and_raises_the_balance(user):
     assert entry.tx_id.startswith("tx_")
     assert len(entry.tx_id) == 19
     assert balance_get(owner_id=user.pk) == Decimal("12.50")
-    assert_balance_matches_ledger(user)
+    assert_balance_is_ledger_sum(user)
 
 
 def test_new_account_has_zero_balance_as_decimal(user):
@@ -124,13 +111,13 @@ def test_refund_is_a_positive_ledger_entry(user):
         "staff",
     )
     assert balance_get(owner_id=user.pk) == Decimal("12.25")
-    assert_balance_matches_ledger(user)
+    assert_balance_is_ledger_sum(user)
 
 
 def test_charge_is_negative_and_needs_the_locked_balance(user):
     balance_topup(owner=user, amount="10")
     with transaction.atomic():
-        balance = account_lock(user.pk)
+        balance = balance_lock(user.pk)
         entry = balance_charge(
             balance=balance, amount=Decimal("3.10"), proxy=None, description="x", now=NOW
         )
@@ -140,28 +127,25 @@ def test_charge_is_negative_and_needs_the_locked_balance(user):
         Decimal("-3.10"),
         "usage",
     )
-    assert_balance_matches_ledger(user)
+    assert_balance_is_ledger_sum(user)
 
 
 def test_account_lock_creates_a_missing_balance_row_once(user):
     with transaction.atomic():
-        first = account_lock(user.pk)
-        second = account_lock(user.pk)
+        first = balance_lock(user.pk)
+        second = balance_lock(user.pk)
     assert first.funds_available == second.funds_available == Decimal("0.00")
     assert Balance.objects.filter(owner=user).count() == 1
 
 
-def test_balance_equals_ledger_sum_after_mixed_movements(user):
-    plan = PlanFactory(price_per_gb=Decimal("3.00"))
+def test_balance_equals_ledger_sum_after_mixed_movements(user, record, make_proxy):
     balance_topup(owner=user, amount="20", now=NOW)
-    proxy = proxy_create(
-        owner=user, name="p", proxy_type=plan.proxy_type, tariff_id=plan.pk, now=NOW
-    )
+    proxy = make_proxy(user, plan=PlanFactory(price_per_gb=Decimal("3.00")), now=NOW)
     for traffic in (123_456_789, 987_654_321, 5):
-        usage_record(proxy=proxy, day=NOW.date(), traffic_bytes=traffic, requests=1, now=NOW)
+        record(proxy, traffic, now=NOW)
     balance_refund(owner=user, amount="1.01", now=NOW)
     balance_topup(owner=user, amount="0.99", now=NOW)
-    assert_balance_matches_ledger(user)
+    assert_balance_is_ledger_sum(user)
     # 1,111,111,115 bytes at $3.00/GB = $3.333... -> $3.33, charged once in total.
     assert balance_get(owner_id=user.pk) == Decimal("20") - Decimal("3.33") + Decimal("2.00")
 
@@ -172,9 +156,10 @@ def test_topups_of_one_account_never_touch_another(user, other_user):
     assert not Transaction.objects.filter(owner=other_user).exists()
 
 
-def _balance_suspended_proxy(owner, name="p"):
-    plan = PlanFactory()
-    proxy = proxy_create(owner=owner, name=name, proxy_type=plan.proxy_type, tariff_id=plan.pk)
+@pytest.fixture
+def balance_suspended_proxy(user, make_proxy):
+    """A proxy of `user`, who has no funds: suspended for balance from the start (A10)."""
+    proxy = make_proxy(user)
     assert (proxy.status, proxy.suspended_reason) == (
         ProxyStatus.SUSPENDED,
         SuspensionReason.BALANCE,
@@ -183,23 +168,23 @@ def _balance_suspended_proxy(owner, name="p"):
 
 
 @pytest.mark.parametrize("book", [balance_topup, balance_refund])
-def test_topup_and_refund_resume_proxies_suspended_for_balance(user, book):
-    proxy = _balance_suspended_proxy(user)
+def test_topup_and_refund_resume_proxies_suspended_for_balance(user, balance_suspended_proxy, book):
+    proxy = balance_suspended_proxy
     book(owner=user, amount="1.00")
     proxy.refresh_from_db()
     assert (proxy.status, proxy.suspended_reason) == (ProxyStatus.ACTIVE, SuspensionReason.NONE)
 
 
-def test_topup_does_not_switch_on_a_proxy_the_owner_switched_off(user):
-    proxy = _balance_suspended_proxy(user)
-    proxy_update(proxy=proxy, status=ProxyStatus.INACTIVE)
+def test_topup_does_not_switch_on_a_proxy_the_owner_switched_off(user, balance_suspended_proxy):
+    proxy = balance_suspended_proxy
+    update_proxy(proxy=proxy, status=ProxyStatus.INACTIVE)
     balance_topup(owner=user, amount="1.00")
     proxy.refresh_from_db()
     assert proxy.status == ProxyStatus.INACTIVE
 
 
-def test_topup_of_another_account_resumes_nothing(user):
-    proxy = _balance_suspended_proxy(user)
+def test_topup_of_another_account_resumes_nothing(balance_suspended_proxy):
+    proxy = balance_suspended_proxy
     balance_topup(owner=UserFactory(), amount="50")
     proxy.refresh_from_db()
     assert proxy.status == ProxyStatus.SUSPENDED

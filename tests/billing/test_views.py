@@ -7,10 +7,8 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from billing.services import balance_topup
-from stats.services import usage_record
 from tests.factories import PlanFactory, ProxyFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,22 +28,19 @@ def topups(owner, count: int, *, start: datetime) -> list:
     ]
 
 
-@pytest.fixture
-def now():
-    return timezone.now()
-
-
 def test_login_required(client):
     response = client.get(PAGE)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
 
 
-def test_balance_and_transactions_of_the_account_only(logged_in_client, user, other_user, now):
+def test_balance_and_transactions_of_the_account_only(
+    logged_in_client, user, other_user, now, record
+):
     plan = PlanFactory(price_per_gb=Decimal("4.00"))
-    proxy = ProxyFactory(owner=user, tariff=plan, name="shop_scraper")
+    proxy = ProxyFactory(owner=user, plan=plan, name="shop_scraper")
     topup = balance_topup(owner=user, amount="25.00", description="Card payment", now=now)
-    usage_record(proxy=proxy, day=now.date(), traffic_bytes=10**9, requests=10)
+    record(proxy, 10**9, 10)
     balance_topup(owner=other_user, amount="99.00", description="Not mine")
 
     response = logged_in_client.get(PAGE)
@@ -168,8 +163,12 @@ def test_page_query_count_is_constant(logged_in_client, user, now, django_assert
     topups(user, 1, start=now - timedelta(hours=1))
     # session, user, balance, plans x2, transaction count, transaction page
     with django_assert_num_queries(7):
-        logged_in_client.get(PAGE)
+        response = logged_in_client.get(PAGE)
+    assert response.status_code == 200
+    assert len(tx_ids(response)) == 1
     topups(user, 40, start=now - timedelta(minutes=50))
     with django_assert_num_queries(7):
         response = logged_in_client.get(PAGE, {"page": "2"})
+    assert response.status_code == 200
     assert len(response.context["transactions"]) == 16
+    assert response.content.decode().count("<tr data-tx-id=") == 16

@@ -15,13 +15,12 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests.factories import UserFactory
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # Fail fast: the live server answers in milliseconds, a 30 s default only slows down a red run.
 TIMEOUT_MS = 10_000
-PASSWORD = "correct-horse-battery"  # the factories' password
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +70,7 @@ def page(context: BrowserContext) -> Page:
     return context.new_page()
 
 
-def log_in(page: Page, user, password: str = PASSWORD) -> None:
+def log_in(page: Page, user, password: str = DEFAULT_PASSWORD) -> None:
     """Sign in through the real form at /accounts/login/ and land on the API Keys page."""
     page.goto("/accounts/login/")
     page.locator("#id_login").fill(user.username)

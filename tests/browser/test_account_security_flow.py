@@ -26,8 +26,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from accounts.adapter import AccountAdapter
 from apikeys.models import APIKey
-from tests.browser.conftest import PASSWORD, log_in
-from tests.factories import UserFactory
+from tests.browser.conftest import log_in
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -86,7 +86,7 @@ def sign_out(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/api-keys/$"))
 
 
-def submit_login(page: Page, login: str, password: str = PASSWORD) -> None:
+def submit_login(page: Page, login: str, password: str = DEFAULT_PASSWORD) -> None:
     page.goto("/accounts/login/")
     page.locator("#id_login").fill(login)
     page.locator("#id_password").fill(password)
@@ -312,7 +312,7 @@ def test_stale_sign_in_reauthenticates_and_keeps_the_typed_key_form(
 
     expect(page).to_have_url(re.compile(r"/accounts/reauthenticate/\?next=%2Fapi-keys%2Fnew%2F$"))
     assert not APIKey.objects.exists()
-    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#id_password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Confirm").click()
 
     expect(page).to_have_url(re.compile(r"/api-keys/new/$"))

@@ -24,8 +24,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-PASSWORD = "correct-horse-battery"
-
 
 def call_api(url: str, key: str) -> tuple[int, dict, dict]:
     """GET `url` with `X-API-Key` from outside the browser, so no session cookie can help."""

@@ -13,10 +13,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from billing.services import balance_topup
 from proxies.models import Proxy, ProxyStatus
-from proxies.services import proxy_create
-from stats.services import usage_record
 from tests.browser.conftest import log_in
 from tests.factories import PlanFactory
 
@@ -25,7 +22,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-PASSWORD = "correct-horse-battery"
 GB = 10**9
 
 
@@ -33,26 +29,16 @@ def no_horizontal_overflow(page: Page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def make_proxy(owner, name: str = "shop_scraper", **kwargs) -> Proxy:
-    plan = PlanFactory(price_per_gb=Decimal("4.00"))
-    return proxy_create(
-        owner=owner, name=name, proxy_type=plan.proxy_type, tariff_id=plan.pk, **kwargs
-    )
-
-
-def record_usage(proxy: Proxy) -> None:
+def record_usage(record, proxy: Proxy) -> None:
     """3.5 GB over three days of the last 30: 1.5 GB today, 0.5 GB 3 days ago, 1.5 GB 10 days ago."""
     today = timezone.now().date()
     for offset, traffic in [(0, 1_500_000_000), (3, 500_000_000), (10, 1_500_000_000)]:
-        usage_record(
-            proxy=proxy, day=today - timedelta(days=offset), traffic_bytes=traffic, requests=100
-        )
+        record(proxy, traffic, 100, day=today - timedelta(days=offset))
 
 
-def test_create_proxy_and_edit_its_whitelist(page, live_server, browser_user, geo):
-    PlanFactory(title="Residential Standard", price_per_gb=Decimal("4.00"))
+def test_create_proxy_and_edit_its_whitelist(page, live_server, browser_user, plan, geo, fund):
     PlanFactory(title="Mobile 5G", mobile=True)
-    balance_topup(owner=browser_user, amount="50")
+    fund(browser_user, "50")
     log_in(page, browser_user)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Proxies").click()
@@ -114,7 +100,7 @@ def test_create_proxy_and_edit_its_whitelist(page, live_server, browser_user, ge
     assert list(proxy.countries.values_list("code", flat=True)) == ["US"]
 
 
-def test_delete_proxy_through_the_dialog(page, live_server, browser_user):
+def test_delete_proxy_through_the_dialog(page, live_server, browser_user, make_proxy):
     doomed = make_proxy(browser_user, name="old_scraper")
     make_proxy(browser_user, name="keeper")
     log_in(page, browser_user)
@@ -142,10 +128,12 @@ def test_delete_proxy_through_the_dialog(page, live_server, browser_user):
     assert doomed.deleted_at is not None
 
 
-def test_statistics_chart_and_csv_download(page, live_server, browser_user):
-    balance_topup(owner=browser_user, amount="100")
+def test_statistics_chart_and_csv_download(
+    page, live_server, browser_user, make_proxy, record, fund
+):
+    fund(browser_user, "100")
     proxy = make_proxy(browser_user)
-    record_usage(proxy)
+    record_usage(record, proxy)
     log_in(page, browser_user)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Statistics").click()
@@ -184,7 +172,7 @@ def test_statistics_chart_and_csv_download(page, live_server, browser_user):
     download = download_info.value
     today = timezone.now().date()
     start = today - timedelta(days=29)
-    assert download.suggested_filename == f"usage-shop_scraper-{start}-{today}.csv"
+    assert download.suggested_filename == f"shop_scraper_usage_{start}_{today}.csv"
     with open(download.path(), encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["date", "traffic_bytes", "requests", "cost_usd"]
@@ -193,10 +181,10 @@ def test_statistics_chart_and_csv_download(page, live_server, browser_user):
     assert rows[-1] == [today.isoformat(), "1500000000", "100", "6.00"]
 
 
-def test_statistics_for_a_chosen_range(page, live_server, browser_user):
-    balance_topup(owner=browser_user, amount="100")
+def test_statistics_for_a_chosen_range(page, live_server, browser_user, make_proxy, record, fund):
+    fund(browser_user, "100")
     proxy = make_proxy(browser_user)
-    record_usage(proxy)
+    record_usage(record, proxy)
     today = timezone.now().date()
     log_in(page, browser_user)
     page.goto("/statistics/")
@@ -224,10 +212,12 @@ def test_statistics_for_a_chosen_range(page, live_server, browser_user):
     expect(page.locator("canvas")).to_have_count(0)
 
 
-def test_statistics_and_proxies_work_without_javascript(new_context, live_server, browser_user):
-    balance_topup(owner=browser_user, amount="100")
+def test_statistics_and_proxies_work_without_javascript(
+    new_context, live_server, browser_user, make_proxy, record, fund
+):
+    fund(browser_user, "100")
     proxy = make_proxy(browser_user)
-    record_usage(proxy)
+    record_usage(record, proxy)
     page = new_context(java_script_enabled=False).new_page()
     log_in(page, browser_user)
 
@@ -251,11 +241,12 @@ def test_statistics_and_proxies_work_without_javascript(new_context, live_server
     assert proxy.status == ProxyStatus.INACTIVE
 
 
-def test_billing_page_shows_balance_history_and_plans(page, live_server, browser_user):
-    PlanFactory(title="Residential Standard", price_per_gb=Decimal("4.00"))
-    balance_topup(owner=browser_user, amount="30", description="Card payment")
+def test_billing_page_shows_balance_history_and_plans(
+    page, live_server, browser_user, plan, make_proxy, record, fund
+):
+    fund(browser_user, "30", description="Card payment")
     proxy = make_proxy(browser_user)
-    record_usage(proxy)
+    record_usage(record, proxy)
     log_in(page, browser_user)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Billing").click()
@@ -270,15 +261,17 @@ def test_billing_page_shows_balance_history_and_plans(page, live_server, browser
 @pytest.mark.parametrize(
     "path", ["/proxies/", "/proxies/new/", "edit", "/statistics/", "/billing/"]
 )
-def test_phone_width_has_no_horizontal_overflow(new_context, live_server, browser_user, path):
-    balance_topup(owner=browser_user, amount="100")
+def test_phone_width_has_no_horizontal_overflow(
+    new_context, live_server, browser_user, make_proxy, record, fund, path
+):
+    fund(browser_user, "100")
     proxy = make_proxy(
         browser_user,
         name="nightly_export_of_every_marketplace_price",
         ip_whitelist=["2001:db8:1234:5678::/64", "203.0.113.7"],
         countries=[840, 276],
     )
-    record_usage(proxy)
+    record_usage(record, proxy)
     page = new_context(viewport={"width": 390, "height": 844}).new_page()
     log_in(page, browser_user)
     page.goto(f"/proxies/{proxy.public_id}/edit/" if path == "edit" else path)

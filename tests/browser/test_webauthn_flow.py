@@ -12,7 +12,7 @@ from allauth.mfa.models import Authenticator
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in
-from tests.factories import UserFactory
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -63,7 +63,7 @@ def test_enrol_a_security_key_then_sign_in_with_it(context):
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
 
     page.locator("#id_login").fill(user.username)
-    page.locator("#id_password").fill("correct-horse-battery")
+    page.locator("#id_password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
     page.goto("/api-keys/")  # the password alone does not sign in

@@ -15,6 +15,7 @@ from django.urls import reverse
 from apikeys.models import APIKey
 from common import cache as fail_open
 from tests.conftest import sign_in
+from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +70,7 @@ def test_the_dashboard_keeps_working_without_redis(client, user, private_redis, 
     private_redis.stop()
     # Sign-in rate limits (allauth) and the one-time create token both use the cache.
     response = client.post(
-        reverse("account_login"), {"login": user.username, "password": "correct-horse-battery"}
+        reverse("account_login"), {"login": user.username, "password": DEFAULT_PASSWORD}
     )
     assert response.status_code == 302
     sign_in(client, user)

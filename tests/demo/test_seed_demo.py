@@ -2,7 +2,7 @@
 
 import io
 from collections import defaultdict
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate
 
@@ -13,13 +13,8 @@ from django.utils import timezone
 
 from apikeys.models import APIKey
 from billing.models import Balance, Plan, Transaction, TransactionType
-from demo.management.commands.seed_demo import (
-    HISTORY_DAYS,
-    PROXIES,
-    history_seed,
-    plans_seed,
-    usage_plan,
-)
+from demo.data import PROXIES, plans_seed
+from demo.history import ACTIVITY, HISTORY_DAYS, TOPUP_BELOW, history_seed, usage_plan
 from proxies.geo.models import Country
 from proxies.models import Proxy, ProxyStatus, UsageDaily
 from stats.services import usage_cost
@@ -128,7 +123,7 @@ def test_demo_proxies_with_countries_whitelists_limits_and_states(seeded, geo):
         "daily",
         Decimal("14.00"),
     )
-    assert proxies["seo_checker"].tariff.proxy_type == "mobile"
+    assert proxies["seo_checker"].plan.proxy_type == "mobile"
     assert shop.status == proxies["price_monitor"].status == ProxyStatus.ACTIVE
     assert proxies["ad_verifier"].status == ProxyStatus.INACTIVE
     assert proxies["old_crawler"].deleted_at is not None
@@ -173,10 +168,10 @@ def test_every_days_cost_is_the_rounded_traffic_and_the_sum_of_its_charges(seede
     ):
         if kind == TransactionType.CHARGE:
             charged[(proxy_id, created_at.date())] -= amount
-    rows = UsageDaily.objects.filter(owner=demo).select_related("proxy__tariff")
+    rows = UsageDaily.objects.filter(owner=demo).select_related("proxy__plan")
     assert rows.count() == len([r for r in usage_plan()])
     for row in rows:
-        cost = usage_cost(row.traffic_bytes, row.proxy.tariff.price_per_gb)
+        cost = usage_cost(row.traffic_bytes, row.proxy.plan.price_per_gb)
         assert row.cost == cost.quantize(CENTS, ROUND_HALF_UP)
         assert row.cost == charged.pop((row.proxy_id, row.date), Decimal("0.00"))
     assert not charged
@@ -203,40 +198,29 @@ def test_usage_plan_is_deterministic():
     assert list(usage_plan(first_weekday=3)) != list(usage_plan(first_weekday=5))
 
 
-def test_bulk_history_writes_what_usage_record_would(geo):
-    """The bulk path of seed_demo against the real services, over a shorter history that still
-    includes a proxy's creation mid-way and a top-up."""
-    plans = plans_seed()
-    today = timezone.now().astimezone(UTC).date()
-    bulk, services = UserFactory(), UserFactory()
-    history_seed(owner=bulk, plans=plans, today=today, days=40)
-    history_seed(owner=services, plans=plans, today=today, days=40, through_services=True)
+def test_every_demo_proxy_has_its_activity_in_the_same_order():
+    """`usage_plan` draws its random numbers in this order, so a reordering changes the figures."""
+    assert [activity.proxy for activity in ACTIVITY] == [spec.name for spec in PROXIES]
 
-    def written(owner) -> dict:
-        return {
-            "usage": sorted(
-                UsageDaily.objects.filter(owner=owner).values_list(
-                    "proxy__name", "date", "traffic_bytes", "requests", "cost"
-                )
-            ),
-            "ledger": sorted(
-                Transaction.objects.filter(owner=owner).values_list(
-                    "type", "source", "amount", "description", "created_at", "proxy__name"
-                ),
-                key=str,
-            ),
-            "balance": Balance.objects.get(owner=owner).funds_available,
-            "proxies": sorted(
-                Proxy.objects.filter(owner=owner).values_list(
-                    "name", "status", "suspended_reason", "suspended_until", "enabled"
-                )
-            ),
-        }
 
-    expected = written(services)
-    assert written(bulk) == expected
-    assert len(expected["usage"]) > 80
-    assert sum(kind == TransactionType.TOP_UP for kind, *_ in expected["ledger"]) == 2
+def test_a_card_topup_comes_exactly_on_the_mornings_the_balance_is_below_the_threshold(geo):
+    """The credits are booked after the usage, dated when they happen: replayed in time order, the
+    ledger shows a card top-up on each morning the balance had fallen below the threshold."""
+    owner, days = UserFactory(), 60
+    now = datetime(2026, 5, 20, 9, 30, tzinfo=UTC)
+    history_seed(owner=owner, plans=plans_seed(), now=now, days=days)
+    ledger = list(
+        Transaction.objects.filter(owner=owner).values_list("created_at", "amount", "description")
+    )
+    first = now.date() - timedelta(days=days)
+    low_mornings = []
+    for offset in range(days):
+        morning = datetime.combine(first + timedelta(days=offset), time(8), tzinfo=UTC)
+        if sum((amount for at, amount, _ in ledger if at < morning), Decimal(0)) < TOPUP_BELOW:
+            low_mornings.append(morning)
+    topups = sorted(at for at, _, description in ledger if description == "Card top-up")
+    assert topups == low_mornings
+    assert len(topups) >= 1
 
 
 def test_the_demo_login_works_at_once_without_two_factor(seeded, client):

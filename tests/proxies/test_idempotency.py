@@ -6,22 +6,15 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from billing.services import balance_topup
 from proxies.models import IdempotencyRecord, Proxy
 from tests.concurrency import run_in_parallel, skip_unless_postgres
-from tests.factories import PlanFactory
+from tests.envelope import assert_error, assert_validation_error
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def plan():
-    return PlanFactory()
-
-
-@pytest.fixture
-def key(make_key, user):
-    balance_topup(owner=user, amount="100.00")
+def key(make_key, funded):
     return make_key(scopes="proxies:read proxies:write").key
 
 
@@ -49,19 +42,17 @@ def test_a_retry_replays_the_first_answer_and_creates_nothing(api_client, key, p
 def test_the_same_key_with_another_body_is_409(api_client, key, plan):
     post(api_client, key, body(plan), "order-42")
     response = post(api_client, key, body(plan, description="changed"), "order-42")
-    assert response.status_code == 409
-    assert response.json()["error_type"] == "idempotency_conflict"
+    assert_error(response, 409, "idempotency_conflict")
     assert Proxy.objects.count() == 1
 
 
 def test_without_the_header_a_retry_is_a_new_request(api_client, key, plan):
     assert post(api_client, key, body(plan)).status_code == 201
-    assert post(api_client, key, body(plan)).status_code == 400  # the name is taken now
+    assert_validation_error(post(api_client, key, body(plan)), "name")  # the name is taken now
 
 
-def test_keys_are_per_account(api_client, key, plan, make_key, other_user):
-    balance_topup(owner=other_user, amount="10.00")
-    theirs = make_key(scopes="proxies:write", owner=other_user).key
+def test_keys_are_per_account(api_client, key, plan, make_key, other_user, fund):
+    theirs = make_key(scopes="proxies:write", owner=fund(other_user, "10.00")).key
     assert post(api_client, key, body(plan), "shared").status_code == 201
     other = post(api_client, theirs, body(plan, name="theirs"), "shared")
     assert other.status_code == 201 and "Idempotent-Replayed" not in other
@@ -70,7 +61,7 @@ def test_keys_are_per_account(api_client, key, plan, make_key, other_user):
 
 def test_a_failed_create_stores_nothing_and_can_be_retried(api_client, key, plan):
     bad = post(api_client, key, body(plan, name="Not Valid"), "fix-me")
-    assert bad.status_code == 400
+    assert_validation_error(bad, "name")
     assert not IdempotencyRecord.objects.exists()
     assert post(api_client, key, body(plan, name="not_valid"), "fix-me").status_code == 201
 
@@ -92,8 +83,7 @@ def test_a_malformed_key_is_400_and_creates_nothing(api_client, key, plan, value
         HTTP_X_API_KEY=key,
         HTTP_IDEMPOTENCY_KEY=value.encode("utf-8").decode("latin-1"),
     )
-    assert response.status_code == 400
-    assert "Idempotency-Key" in response.json()["meta"]["fields"]
+    assert_validation_error(response, "Idempotency-Key")
     assert not Proxy.objects.exists()
 
 
@@ -108,9 +98,8 @@ def test_the_schema_documents_the_header_and_the_409(client):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_retries_create_exactly_one_proxy(make_key, user, plan):
+def test_concurrent_retries_create_exactly_one_proxy(make_key, funded, plan):
     skip_unless_postgres()
-    balance_topup(owner=user, amount="100.00")
     api_key = make_key(scopes="proxies:write").key
 
     def attempt(_index: int) -> int:
@@ -126,4 +115,4 @@ def test_concurrent_retries_create_exactly_one_proxy(make_key, user, plan):
     results = run_in_parallel(6, attempt)
     assert [status for status, _ in results] == [201] * 6, results
     assert len({content for _, content in results}) == 1
-    assert Proxy.objects.filter(owner=user).count() == 1
+    assert Proxy.objects.filter(owner=funded).count() == 1

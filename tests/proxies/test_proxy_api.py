@@ -8,14 +8,12 @@ import pytest
 from django.utils import timezone
 
 from billing.models import Transaction
-from billing.services import balance_topup
 from proxies.models import Proxy, ProxyStatus, UsageDaily
-from stats.services import usage_record
+from tests.envelope import assert_error, assert_not_found, assert_ok, assert_validation_error
 from tests.factories import PlanFactory, ProxyFactory, UsageDailyFactory, UserFactory
 
 pytestmark = pytest.mark.usefixtures("geo")
 
-ENVELOPE_KEYS = {"result", "data", "error", "error_type", "meta"}
 PROXY_KEYS = {
     "id",
     "name",
@@ -42,17 +40,6 @@ def today() -> date:
 
 
 @pytest.fixture
-def plan():
-    return PlanFactory(title="Residential Standard", price_per_gb=Decimal("4.00"))
-
-
-@pytest.fixture
-def funded(user):
-    balance_topup(owner=user, amount="100.00")
-    return user
-
-
-@pytest.fixture
 def client(api_client, make_key, funded):
     """Reads and writes proxies and reads stats, for an account with funds."""
     api_client.credentials(HTTP_X_API_KEY=make_key(scopes="proxies:read proxies:write").key)
@@ -70,38 +57,6 @@ def create(client, plan):
     return create
 
 
-def ok(response, status: int = 200) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == ENVELOPE_KEYS
-    assert body["result"] is True
-    assert body["error"] == body["error_type"] == ""
-    return body
-
-
-def assert_validation_error(response, field: str) -> dict:
-    assert response.status_code == 400, response.content
-    body = response.json()
-    assert set(body) == ENVELOPE_KEYS
-    assert body["result"] is False
-    assert body["data"] is None
-    assert body["error_type"] == "validation_error"
-    fields = body["meta"]["fields"]
-    named = [key for key in fields if key == field or key.startswith(f"{field}.")]
-    assert named, fields
-    assert all(isinstance(m, str) and m for key in named for m in fields[key])
-    assert field in body["error"]
-    return body
-
-
-def assert_not_found(response) -> None:
-    assert response.status_code == 404, response.content
-    body = response.json()
-    assert set(body) == ENVELOPE_KEYS
-    assert body["result"] is False
-    assert body["error_type"] == "not_found"
-
-
 def snapshot(proxy: Proxy) -> tuple:
     proxy = Proxy.objects.get(pk=proxy.pk)
     return (
@@ -113,7 +68,7 @@ def snapshot(proxy: Proxy) -> tuple:
         proxy.limit_total,
         proxy.enabled,
         proxy.status,
-        proxy.tariff_id,
+        proxy.plan_id,
         proxy.deleted_at,
         sorted(proxy.countries.values_list("pk", flat=True)),
     )
@@ -134,7 +89,7 @@ def test_create_answers_201_with_the_proxy_object(client, plan):
     }
     response = client.post("/v1/proxy", body, format="json")
 
-    data = ok(response, 201)["data"]
+    data = assert_ok(response, 201)["data"]
     assert set(data) == PROXY_KEYS
     assert re.fullmatch(r"[A-Za-z0-9]{6}", data["id"])
     assert data["name"] == "scraper_1"
@@ -167,7 +122,7 @@ def test_create_then_get_returns_the_same_object(client, create):
         limits={"limit_type": "traffic", "time_period": "daily", "total_limit": 5 * GB},
     )
 
-    fetched = ok(client.get(f"/v1/proxy/{created['id']}"))["data"]
+    fetched = assert_ok(client.get(f"/v1/proxy/{created['id']}"))["data"]
 
     assert fetched == created
     assert fetched["limits"]["total_limit"] == 5 * GB
@@ -184,15 +139,15 @@ def test_minimal_create_has_no_limit_and_empty_lists(create):
 
 def test_trailing_slash_is_tolerated(client, create):
     proxy = create()
-    assert ok(client.get("/v1/proxy/"))["data"][0]["id"] == proxy["id"]
-    assert ok(client.get(f"/v1/proxy/{proxy['id']}/"))["data"]["id"] == proxy["id"]
+    assert assert_ok(client.get("/v1/proxy/"))["data"][0]["id"] == proxy["id"]
+    assert assert_ok(client.get(f"/v1/proxy/{proxy['id']}/"))["data"]["id"] == proxy["id"]
 
 
 def test_without_funds_a_new_proxy_is_suspended(api_client, make_key, plan, other_user):
     key = make_key(scopes="proxies:write", owner=other_user)
     body = {"name": "broke", "proxy_type": "residential", "tariff_id": plan.pk}
     response = api_client.post("/v1/proxy", body, format="json", HTTP_X_API_KEY=key.key)
-    assert ok(response, 201)["data"]["status"] == "suspended"
+    assert assert_ok(response, 201)["data"]["status"] == "suspended"
 
 
 def test_name_must_be_unique_per_account(client, create, plan, other_user):
@@ -204,13 +159,13 @@ def test_name_must_be_unique_per_account(client, create, plan, other_user):
     )
     assert_validation_error(response, "name")
     assert Proxy.objects.filter(name="dup").count() == 1
-    ProxyFactory(owner=other_user, name="taken_elsewhere", tariff=plan)
+    ProxyFactory(owner=other_user, name="taken_elsewhere", plan=plan)
     assert create(name="taken_elsewhere")["name"] == "taken_elsewhere"
 
 
 def test_name_of_a_deleted_proxy_can_be_reused(client, create):
     first = create(name="again")
-    ok(client.delete(f"/v1/proxy/{first['id']}"))
+    assert_ok(client.delete(f"/v1/proxy/{first['id']}"))
     second = create(name="again")
     assert second["id"] != first["id"]
 
@@ -349,8 +304,7 @@ def test_several_bad_fields_are_reported_together(client, plan):
 @pytest.mark.parametrize("payload", [[{"name": "main"}], "main", 5])
 def test_a_body_that_is_not_an_object_is_400(client, payload):
     response = client.post("/v1/proxy", payload, format="json")
-    assert response.status_code == 400
-    assert response.json()["error_type"] == "validation_error"
+    assert_error(response, 400, "validation_error")
     assert not Proxy.objects.exists()
 
 
@@ -362,10 +316,10 @@ def fleet(user, plan):
     """Four proxies of the account in every status, with usage this month and last month."""
     cheap = PlanFactory(title="Alpha", price_per_gb=Decimal("1.00"))
     proxies = {
-        "delta": ProxyFactory(owner=user, name="delta", tariff=plan, status="active"),
-        "alpha": ProxyFactory(owner=user, name="alpha", tariff=cheap, status="inactive"),
-        "charlie": ProxyFactory(owner=user, name="charlie", tariff=plan, status="suspended"),
-        "bravo": ProxyFactory(owner=user, name="bravo", tariff=cheap, status="pending"),
+        "delta": ProxyFactory(owner=user, name="delta", plan=plan, status="active"),
+        "alpha": ProxyFactory(owner=user, name="alpha", plan=cheap, status="inactive"),
+        "charlie": ProxyFactory(owner=user, name="charlie", plan=plan, status="suspended"),
+        "bravo": ProxyFactory(owner=user, name="bravo", plan=cheap, status="pending"),
     }
     now = timezone.now()
     for offset, name in enumerate(["alpha", "bravo", "charlie", "delta"]):
@@ -378,14 +332,14 @@ def fleet(user, plan):
 
 
 def names(response) -> list[str]:
-    return [item["name"] for item in ok(response)["data"]]
+    return [item["name"] for item in assert_ok(response)["data"]]
 
 
 def test_list_returns_only_the_accounts_live_proxies(client, fleet, other_user, plan):
-    ProxyFactory(owner=other_user, tariff=plan, name="foreign")
-    ProxyFactory(owner=fleet["alpha"].owner, tariff=plan, name="gone", deleted_at=timezone.now())
+    ProxyFactory(owner=other_user, plan=plan, name="foreign")
+    ProxyFactory(owner=fleet["alpha"].owner, plan=plan, name="gone", deleted_at=timezone.now())
 
-    body = ok(client.get("/v1/proxy"))
+    body = assert_ok(client.get("/v1/proxy"))
 
     assert sorted(item["name"] for item in body["data"]) == ["alpha", "bravo", "charlie", "delta"]
     assert all(set(item) == PROXY_KEYS for item in body["data"])
@@ -420,7 +374,7 @@ def test_every_documented_order_by(client, fleet, order_by, ascending):
         # Ties (same status or plan) fall back to the id, so compare the sort keys.
         key = {
             "status": lambda n: fleet[n].status,
-            "tariff.name": lambda n: fleet[n].tariff.title,
+            "tariff.name": lambda n: fleet[n].plan.title,
         }[order_by]
         assert [key(n) for n in asc] == sorted(key(n) for n in asc)
         assert [key(n) for n in desc] == sorted((key(n) for n in desc), reverse=True)
@@ -448,7 +402,9 @@ def test_search_matches_part_of_the_name_in_any_case(client, fleet):
 
 
 def test_paging_reports_total_page_and_limit(client, fleet):
-    body = ok(client.get("/v1/proxy", {"order_by": "name", "order": "asc", "limit": 3, "page": 1}))
+    body = assert_ok(
+        client.get("/v1/proxy", {"order_by": "name", "order": "asc", "limit": 3, "page": 1})
+    )
     assert [item["name"] for item in body["data"]] == ["delta"]
     assert body["meta"] == {"total": 4, "page": 1, "limit": 3}
 
@@ -457,7 +413,7 @@ def test_traffic_figures_cover_the_current_month_by_default(client, fleet):
     last_month = today().replace(day=1) - timedelta(days=1)
     UsageDailyFactory(proxy=fleet["delta"], date=last_month, traffic_bytes=7 * GB, requests=5)
 
-    item = ok(client.get("/v1/proxy", {"search": "delta"}))["data"][0]
+    item = assert_ok(client.get("/v1/proxy", {"search": "delta"}))["data"][0]
 
     assert item["traffic_used"] == {
         "total_used": 4 * GB,
@@ -476,8 +432,10 @@ def test_statistic_period_chooses_the_traffic_figures(client, fleet):
     params = {"search": "delta", "statistic_from": last_month.isoformat()}
 
     last_only = {**params, "statistic_to": last_month.isoformat()}
-    only_last = ok(client.get("/v1/proxy", last_only))["data"][0]
-    both = ok(client.get("/v1/proxy", {**params, "statistic_to": today().isoformat()}))["data"][0]
+    only_last = assert_ok(client.get("/v1/proxy", last_only))["data"][0]
+    both = assert_ok(client.get("/v1/proxy", {**params, "statistic_to": today().isoformat()}))[
+        "data"
+    ][0]
 
     assert only_last["traffic_used"]["total_used"] == 7 * GB
     assert only_last["traffic_used"]["period_to"] == last_month.isoformat()
@@ -490,7 +448,7 @@ def test_statistic_period_chooses_the_traffic_figures(client, fleet):
 def test_detail_accepts_the_statistic_period_too(client, fleet):
     last_month = today().replace(day=1) - timedelta(days=1)
     params = {"statistic_from": last_month.isoformat(), "statistic_to": last_month.isoformat()}
-    data = ok(client.get(f"/v1/proxy/{fleet['delta'].public_id}", params))["data"]
+    data = assert_ok(client.get(f"/v1/proxy/{fleet['delta'].public_id}", params))["data"]
     assert data["traffic_used"]["total_used"] == 0
     assert data["traffic_used"]["period_from"] == last_month.isoformat()
 
@@ -541,14 +499,14 @@ def test_list_runs_a_constant_number_of_queries(
     client, user, plan, count, django_assert_num_queries
 ):
     for index in range(count):
-        proxy = ProxyFactory(owner=user, tariff=plan, name=f"p{index}")
+        proxy = ProxyFactory(owner=user, plan=plan, name=f"p{index}")
         proxy.countries.set([US, DE])
         UsageDailyFactory(proxy=proxy)
-    ok(client.get("/v1/proxy"))  # the key's last-used write happens on first use only
+    assert_ok(client.get("/v1/proxy"))  # the key's last-used write happens on first use only
 
     # key lookup, limit-reset check, count, page, countries
     with django_assert_num_queries(5):
-        body = ok(client.get("/v1/proxy"))
+        body = assert_ok(client.get("/v1/proxy"))
 
     assert len(body["data"]) == count
     assert all(len(item["countries"]) == 2 for item in body["data"])
@@ -568,7 +526,7 @@ def test_put_changes_fields_and_status(client, create):
         "status": "inactive",
     }
 
-    data = ok(client.put(url, body, format="json"))["data"]
+    data = assert_ok(client.put(url, body, format="json"))["data"]
 
     assert data["description"] == "new text"
     assert [c["id"] for c in data["countries"]] == [DE]
@@ -579,16 +537,18 @@ def test_put_changes_fields_and_status(client, create):
         "total_limit": 10 * GB,
     }
     assert data["status"] == "inactive"
-    assert ok(client.get(url))["data"] == data
+    assert assert_ok(client.get(url))["data"] == data
 
-    reactivated = ok(client.put(url, {"status": "active"}, format="json"))["data"]
+    reactivated = assert_ok(client.put(url, {"status": "active"}, format="json"))["data"]
     assert reactivated["status"] == "active"
     assert reactivated["description"] == "new text"  # left-out fields keep their value
 
 
 def test_put_with_null_limits_removes_the_limit(client, create):
     proxy = create(limits={"limit_type": "money", "time_period": "daily", "total_limit": 3})
-    data = ok(client.put(f"/v1/proxy/{proxy['id']}", {"limits": None}, format="json"))["data"]
+    data = assert_ok(client.put(f"/v1/proxy/{proxy['id']}", {"limits": None}, format="json"))[
+        "data"
+    ]
     assert data["limits"] is None
     assert Proxy.objects.get(public_id=proxy["id"]).limit_type == ""
 
@@ -618,7 +578,7 @@ def test_put_accepts_the_current_name_type_and_plan_unchanged(client, create):
         "tariff_id": proxy["tariff"]["id"],
         "description": "echoed",
     }
-    data = ok(client.put(f"/v1/proxy/{proxy['id']}", body, format="json"))["data"]
+    data = assert_ok(client.put(f"/v1/proxy/{proxy['id']}", body, format="json"))["data"]
     assert data["description"] == "echoed"
 
 
@@ -658,17 +618,17 @@ def test_bad_update_is_400_and_changes_nothing(client, create, field, body):
 # --- Delete -------------------------------------------------------------------------------------
 
 
-def test_delete_answers_200_with_null_data_and_keeps_usage_and_ledger(client, create, user):
+def test_delete_answers_200_with_null_data_and_keeps_usage_and_ledger(client, create, user, record):
     proxy = create()
     stored = Proxy.objects.get(public_id=proxy["id"])
-    usage_record(proxy=stored, day=today(), traffic_bytes=GB, requests=3)
+    record(stored, GB, 3)
     usage_rows, ledger_rows = UsageDaily.objects.count(), Transaction.objects.count()
 
-    body = ok(client.delete(f"/v1/proxy/{proxy['id']}"))
+    body = assert_ok(client.delete(f"/v1/proxy/{proxy['id']}"))
 
     assert body["data"] is None
     assert_not_found(client.get(f"/v1/proxy/{proxy['id']}"))
-    assert ok(client.get("/v1/proxy"))["data"] == []
+    assert assert_ok(client.get("/v1/proxy"))["data"] == []
     assert UsageDaily.objects.count() == usage_rows == 1
     assert Transaction.objects.count() == ledger_rows == 2  # the top-up and the charge
     stored.refresh_from_db()
@@ -682,60 +642,58 @@ def test_delete_answers_200_with_null_data_and_keeps_usage_and_ledger(client, cr
 # --- Limits (A10) -------------------------------------------------------------------------------
 
 
-def test_reaching_the_limit_suspends_and_raising_or_removing_it_reactivates(client, create):
+def test_reaching_the_limit_suspends_and_raising_or_removing_it_reactivates(client, create, record):
     proxy = create(limits={"limit_type": "traffic", "time_period": "daily", "total_limit": GB})
     url = f"/v1/proxy/{proxy['id']}"
     stored = Proxy.objects.get(public_id=proxy["id"])
 
-    usage_record(proxy=stored, day=today(), traffic_bytes=GB, requests=1)
-    assert ok(client.get(url))["data"]["status"] == "suspended"
+    record(stored, GB)
+    assert assert_ok(client.get(url))["data"]["status"] == "suspended"
     assert names(client.get("/v1/proxy", {"status": "suspended"})) == ["main"]
 
     raised = {"limits": {"limit_type": "traffic", "time_period": "daily", "total_limit": 2 * GB}}
-    assert ok(client.put(url, raised, format="json"))["data"]["status"] == "active"
+    assert assert_ok(client.put(url, raised, format="json"))["data"]["status"] == "active"
 
-    usage_record(proxy=stored, day=today(), traffic_bytes=GB, requests=1)
-    assert ok(client.get(url))["data"]["status"] == "suspended"
+    record(stored, GB)
+    assert assert_ok(client.get(url))["data"]["status"] == "suspended"
 
-    removed = ok(client.put(url, {"limits": None}, format="json"))["data"]
+    removed = assert_ok(client.put(url, {"limits": None}, format="json"))["data"]
     assert removed["status"] == "active"
     assert removed["limits"] is None
 
 
-def test_money_limit_counts_charges(client, create):
+def test_money_limit_counts_charges(client, create, record):
     proxy = create(limits={"limit_type": "money", "time_period": "monthly", "total_limit": 4})
     stored = Proxy.objects.get(public_id=proxy["id"])
-    usage_record(proxy=stored, day=today(), traffic_bytes=GB, requests=1)  # $4.00
+    record(stored, GB)  # $4.00
 
-    data = ok(client.get(f"/v1/proxy/{proxy['id']}"))["data"]
+    data = assert_ok(client.get(f"/v1/proxy/{proxy['id']}"))["data"]
 
     assert data["status"] == "suspended"
     assert data["total_spent"] == 4.0
     assert data["traffic_used"]["total_used"] == GB
 
 
-def test_a_limit_suspension_whose_period_ended_reads_as_active(client, create):
+def test_a_limit_suspension_whose_period_ended_reads_as_active(client, create, record):
     proxy = create(limits={"limit_type": "traffic", "time_period": "daily", "total_limit": 100})
     stored = Proxy.objects.get(public_id=proxy["id"])
     yesterday_noon = datetime.combine(today() - timedelta(days=1), datetime.min.time(), UTC)
     yesterday_noon += timedelta(hours=12)
-    usage_record(
-        proxy=stored, day=yesterday_noon.date(), traffic_bytes=100, requests=1, now=yesterday_noon
-    )
+    record(stored, 100, now=yesterday_noon)
     stored.refresh_from_db()
     assert stored.status == ProxyStatus.SUSPENDED  # until 00:00 UTC today, already past
 
     assert names(client.get("/v1/proxy", {"status": "active"})) == ["main"]
-    assert ok(client.get(f"/v1/proxy/{proxy['id']}"))["data"]["status"] == "active"
+    assert assert_ok(client.get(f"/v1/proxy/{proxy['id']}"))["data"]["status"] == "active"
 
 
 # --- Tenant isolation and unknown ids (A8) ------------------------------------------------------
 
 
 @pytest.fixture
-def foreign_proxy(other_user, plan):
-    balance_topup(owner=other_user, amount="10.00")
-    proxy = ProxyFactory(owner=other_user, tariff=plan, name="theirs", description="private")
+def foreign_proxy(other_user, plan, fund):
+    fund(other_user, "10.00")
+    proxy = ProxyFactory(owner=other_user, plan=plan, name="theirs", description="private")
     proxy.countries.set([US])
     return proxy
 
@@ -750,7 +708,7 @@ def foreign_proxy(other_user, plan):
     ],
 )
 def test_another_accounts_proxy_is_404_and_untouched(
-    api_client, make_key, foreign_proxy, method, suffix, kwargs
+    api_client, make_key, make_proxy, foreign_proxy, method, suffix, kwargs
 ):
     key = make_key(scopes="proxies:read proxies:write stats:read")
     before = snapshot(foreign_proxy)
@@ -761,6 +719,13 @@ def test_another_accounts_proxy_is_404_and_untouched(
 
     assert_not_found(response)
     assert snapshot(foreign_proxy) == before
+    # The same request for the key owner's own proxy is served: the 404 is the owner check, not
+    # an unknown route (which would be a 404 envelope too).
+    own = make_proxy(key.owner, "mine")
+    mine = getattr(api_client, method)(
+        f"/v1/proxy/{own.public_id}{suffix}", HTTP_X_API_KEY=key.key, **kwargs
+    )
+    assert mine.status_code == 200, mine.content
 
 
 @pytest.mark.parametrize("proxy_id", ["nope42", "1", "x" * 200, "%20", "..", "Ab%3Bc"])
@@ -775,12 +740,13 @@ def test_the_sequential_primary_key_is_not_an_id(client, create):
     proxy = create()
     pk = Proxy.objects.get(public_id=proxy["id"]).pk
     assert_not_found(client.get(f"/v1/proxy/{pk}"))
+    assert assert_ok(client.get(f"/v1/proxy/{proxy['id']}"))["data"]["id"] == proxy["id"]
 
 
 def test_list_never_shows_another_accounts_proxies(api_client, make_key, foreign_proxy):
     owner = UserFactory()
     key = make_key(scopes="proxies:read", owner=owner)
-    body = ok(api_client.get("/v1/proxy", HTTP_X_API_KEY=key.key))
+    body = assert_ok(api_client.get("/v1/proxy", HTTP_X_API_KEY=key.key))
     assert body["data"] == []
     assert body["meta"]["total"] == 0
 
@@ -800,19 +766,21 @@ def test_a_whitelist_admitting_every_address_is_flagged(client, plan, everyone):
         },
         format="json",
     )
-    body = ok(response, 201)
+    body = assert_ok(response, 201)
     assert body["data"]["ip_whitelist"] == ["203.0.113.7", everyone]
     (warning,) = body["meta"]["warnings"]
     assert "every address" in warning
-    detail = ok(client.get(f"/v1/proxy/{body['data']['id']}"))
+    detail = assert_ok(client.get(f"/v1/proxy/{body['data']['id']}"))
     assert detail["meta"]["warnings"] == [warning]
-    closed = ok(client.put(f"/v1/proxy/{body['data']['id']}", {"ip_whitelist": []}, format="json"))
+    closed = assert_ok(
+        client.put(f"/v1/proxy/{body['data']['id']}", {"ip_whitelist": []}, format="json")
+    )
     assert "warnings" not in closed["meta"]
 
 
 def test_an_ordinary_whitelist_carries_no_warning(create, client):
     proxy = create(ip_whitelist=["10.0.0.0/8"])
-    assert "warnings" not in ok(client.get(f"/v1/proxy/{proxy['id']}"))["meta"]
+    assert "warnings" not in assert_ok(client.get(f"/v1/proxy/{proxy['id']}"))["meta"]
 
 
 def test_proxies_per_account_are_capped(client, plan, settings, create):
@@ -828,8 +796,8 @@ def test_proxies_per_account_are_capped(client, plan, settings, create):
     assert "maximum per account" in response.json()["error"] + str(response.json()["meta"])
     assert not Proxy.objects.filter(name="three").exists()
     # A deleted proxy frees its place.
-    ok(client.delete(f"/v1/proxy/{second['id']}"))
-    ok(
+    assert_ok(client.delete(f"/v1/proxy/{second['id']}"))
+    assert_ok(
         client.post(
             "/v1/proxy",
             {"name": "three", "proxy_type": "residential", "tariff_id": plan.pk},

@@ -3,30 +3,26 @@
 Time enters through `now=`: NOW is mid-month, mid-day UTC, so day and month boundaries are explicit.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
 
-from billing.models import Transaction
 from billing.services import balance_topup
 from proxies.geo.models import Country
+from proxies.inputs import MAX_WHITELIST_ENTRIES, clean_ip_whitelist
 from proxies.models import LimitPeriod, LimitType, Proxy, ProxyStatus, SuspensionReason, UsageDaily
 from proxies.services import (
-    MAX_WHITELIST_ENTRIES,
     PUBLIC_ID_LENGTH,
-    clean_ip_whitelist,
     next_period_start,
-    proxy_create,
     proxy_delete,
     proxy_limit_resets_apply,
-    proxy_update,
 )
 from stats.selectors import account_traffic, proxy_breakdown
-from stats.services import usage_record
-from tests.factories import PlanFactory, UserFactory
+from tests.factories import PlanFactory, UserFactory, create_proxy, update_proxy
+from tests.ledger import ledger_sum
 
 pytestmark = pytest.mark.django_db
 
@@ -36,43 +32,13 @@ GB = 10**9
 
 
 @pytest.fixture
-def plan():
-    return PlanFactory(price_per_gb=Decimal("4.00"))
-
-
-@pytest.fixture
-def funded(user):
-    balance_topup(owner=user, amount="1000", now=NOW - timedelta(days=60))
-    return user
-
-
-@pytest.fixture
-def make_proxy(funded, plan):
-    """make_proxy(name="p", limits=None, **fields) -> a proxy of the funded user, created at NOW."""
-
-    def make(name: str = "p", **fields) -> Proxy:
-        fields.setdefault("now", NOW)
-        return proxy_create(
-            owner=funded, name=name, proxy_type=plan.proxy_type, tariff_id=plan.pk, **fields
-        )
-
-    return make
+def now():
+    """`fund`, `make_proxy` and `record` act at NOW unless told."""
+    return NOW
 
 
 def limit(limit_type: str, period: str, total) -> dict:
     return {"limit_type": limit_type, "time_period": period, "total_limit": total}
-
-
-def record(proxy: Proxy, traffic_bytes: int, *, now: datetime = NOW, day: date | None = None):
-    return usage_record(
-        proxy=proxy, day=day or now.date(), traffic_bytes=traffic_bytes, requests=1, now=now
-    )
-
-
-def ledger(**filters) -> Decimal:
-    # Summed in Python: SQLite's SUM() over a decimal column adds floats.
-    amounts = Transaction.objects.filter(**filters).values_list("amount", flat=True)
-    return sum(amounts, Decimal("0.00"))
 
 
 def state(proxy: Proxy) -> tuple:
@@ -91,7 +57,7 @@ INACTIVE = (ProxyStatus.INACTIVE, SuspensionReason.NONE)
 
 def test_create_stores_every_field_and_an_opaque_public_id(funded, plan, geo):
     us, de = Country.objects.get(code="US"), Country.objects.get(code="DE")
-    proxy = proxy_create(
+    proxy = create_proxy(
         owner=funded,
         name="shop_scraper",
         proxy_type="residential",
@@ -103,7 +69,7 @@ def test_create_stores_every_field_and_an_opaque_public_id(funded, plan, geo):
         now=NOW,
     )
     proxy.refresh_from_db()
-    assert (proxy.name, proxy.proxy_type, proxy.tariff, proxy.description) == (
+    assert (proxy.name, proxy.proxy_type, proxy.plan, proxy.description) == (
         "shop_scraper",
         "residential",
         plan,
@@ -123,7 +89,7 @@ def test_create_stores_every_field_and_an_opaque_public_id(funded, plan, geo):
 
 
 def test_public_ids_differ(make_proxy):
-    ids = {make_proxy(f"p{i}").public_id for i in range(20)}
+    ids = {make_proxy(name=f"p{i}").public_id for i in range(20)}
     assert len(ids) == 20
 
 
@@ -132,29 +98,28 @@ def test_public_ids_differ(make_proxy):
 )
 def test_bad_names_are_refused_and_nothing_is_written(make_proxy, name):
     with pytest.raises(ValidationError) as error:
-        make_proxy(name)
+        make_proxy(name=name)
     assert "name" in error.value.message_dict
     assert not Proxy.objects.exists()
 
 
 @pytest.mark.parametrize("name", ["a", "shop_scraper", "x" * 64, "007", "_"])
 def test_good_names(make_proxy, name):
-    assert make_proxy(name).name == name
+    assert make_proxy(name=name).name == name
 
 
-def test_name_is_unique_per_account(make_proxy, plan):
-    make_proxy("shop")
+def test_name_is_unique_per_account(make_proxy):
+    make_proxy(name="shop")
     with pytest.raises(ValidationError, match="already have a proxy named 'shop'"):
-        make_proxy("shop")
-    other = UserFactory()
-    proxy_create(owner=other, name="shop", proxy_type=plan.proxy_type, tariff_id=plan.pk)
+        make_proxy(name="shop")
+    make_proxy(UserFactory(), name="shop")
     assert Proxy.objects.filter(name="shop").count() == 2
 
 
 def test_name_is_reusable_after_delete(make_proxy):
-    first = make_proxy("shop")
+    first = make_proxy(name="shop")
     proxy_delete(proxy=first)
-    second = make_proxy("shop")
+    second = make_proxy(name="shop")
     assert second.pk != first.pk
     assert Proxy.objects.filter(name="shop").count() == 2
     assert list(Proxy.objects.alive().filter(name="shop")) == [second]
@@ -204,7 +169,7 @@ def test_bad_whitelists_are_refused(make_proxy, entries):
 
 def test_whitelist_update_is_normalised(make_proxy):
     proxy = make_proxy(ip_whitelist=["1.1.1.1"])
-    proxy_update(proxy=proxy, ip_whitelist=["2001:DB8::1", "2001:db8::1", "10.0.0.0/8"])
+    update_proxy(proxy=proxy, ip_whitelist=["2001:DB8::1", "2001:db8::1", "10.0.0.0/8"])
     proxy.refresh_from_db()
     assert proxy.ip_whitelist == ["2001:db8::1", "10.0.0.0/8"]
 
@@ -271,7 +236,7 @@ def test_limits_are_stored_as_decimal(make_proxy, limits, stored):
 def test_bad_fields_are_all_reported_and_nothing_is_written(funded, plan, geo, fields, keys):
     values = {"name": "p", "proxy_type": plan.proxy_type, "tariff_id": plan.pk, **fields}
     with pytest.raises(ValidationError) as error:
-        proxy_create(owner=funded, **values)
+        create_proxy(owner=funded, **values)
     assert set(error.value.message_dict) == keys
     assert not Proxy.objects.exists()
 
@@ -281,7 +246,7 @@ def test_disabled_plan_or_plan_of_the_other_type_is_refused(funded):
     mobile = PlanFactory(mobile=True)
     for proxy_type, tariff in (("residential", disabled), ("residential", mobile)):
         with pytest.raises(ValidationError) as error:
-            proxy_create(owner=funded, name="p", proxy_type=proxy_type, tariff_id=tariff.pk)
+            create_proxy(owner=funded, name="p", proxy_type=proxy_type, tariff_id=tariff.pk)
         assert "tariff_id" in error.value.message_dict
     assert not Proxy.objects.exists()
 
@@ -289,7 +254,7 @@ def test_disabled_plan_or_plan_of_the_other_type_is_refused(funded):
 def test_bad_update_changes_nothing(make_proxy):
     proxy = make_proxy(description="keep", ip_whitelist=["1.1.1.1"])
     with pytest.raises(ValidationError) as error:
-        proxy_update(
+        update_proxy(
             proxy=proxy, description="new", ip_whitelist=["bad"], status="suspended", now=NOW
         )
     assert set(error.value.message_dict) == {"ip_whitelist", "status"}
@@ -300,12 +265,12 @@ def test_bad_update_changes_nothing(make_proxy):
 def test_update_countries_description_and_switch(make_proxy, geo):
     proxy = make_proxy()
     us = Country.objects.get(code="US")
-    proxy_update(proxy=proxy, countries=[us.pk], description="new", status="inactive", now=NOW)
+    update_proxy(proxy=proxy, countries=[us.pk], description="new", status="inactive", now=NOW)
     proxy.refresh_from_db()
     assert list(proxy.countries.all()) == [us]
     assert (proxy.description, proxy.enabled) == ("new", False)
     assert state(proxy) == INACTIVE
-    proxy_update(proxy=proxy, status="active", now=NOW)
+    update_proxy(proxy=proxy, status="active", now=NOW)
     assert state(proxy) == ACTIVE
 
 
@@ -313,7 +278,7 @@ def test_a_deleted_proxy_cannot_be_updated(make_proxy):
     proxy = make_proxy()
     proxy_delete(proxy=proxy, now=NOW)
     with pytest.raises(ValidationError):
-        proxy_update(proxy=proxy, status="active", now=NOW)
+        update_proxy(proxy=proxy, status="active", now=NOW)
     proxy.refresh_from_db()
     assert (proxy.enabled, proxy.status, proxy.deleted_at) == (False, ProxyStatus.INACTIVE, NOW)
 
@@ -330,7 +295,7 @@ LIMIT_CASES = [
 
 
 @pytest.mark.parametrize(("limits", "at_limit"), LIMIT_CASES)
-def test_proxy_is_suspended_when_usage_reaches_the_limit(make_proxy, limits, at_limit):
+def test_proxy_is_suspended_when_usage_reaches_the_limit(make_proxy, record, limits, at_limit):
     proxy = make_proxy(limits=limits)
     record(proxy, at_limit - GB // 100)  # $0.04 or 10 MB short of the limit
     assert state(proxy) == ACTIVE
@@ -339,7 +304,7 @@ def test_proxy_is_suspended_when_usage_reaches_the_limit(make_proxy, limits, at_
     assert proxy.suspended_until == next_period_start(limits["time_period"], NOW)
 
 
-def test_monthly_limit_counts_every_day_of_the_month_and_no_earlier_one(make_proxy):
+def test_monthly_limit_counts_every_day_of_the_month_and_no_earlier_one(make_proxy, record):
     proxy = make_proxy(limits=limit("traffic", "monthly", 3 * GB), now=NOW - timedelta(days=40))
     last_month = datetime(2026, 2, 28, 12, tzinfo=UTC)
     record(proxy, 10 * GB, now=last_month)
@@ -351,7 +316,7 @@ def test_monthly_limit_counts_every_day_of_the_month_and_no_earlier_one(make_pro
     assert proxy.suspended_until == datetime(2026, 4, 1, tzinfo=UTC)
 
 
-def test_daily_limit_ignores_yesterday(make_proxy):
+def test_daily_limit_ignores_yesterday(make_proxy, record):
     proxy = make_proxy(limits=limit("money", "daily", "4.00"))
     record(proxy, 10 * GB, now=NOW - timedelta(days=1))
     record(proxy, GB - 10**7, now=NOW)  # $3.96
@@ -364,37 +329,37 @@ def test_a_zero_limit_suspends_at_once(make_proxy):
 
 
 @pytest.mark.parametrize(("limits", "at_limit"), LIMIT_CASES)
-def test_raising_the_limit_reactivates_at_once(make_proxy, limits, at_limit):
+def test_raising_the_limit_reactivates_at_once(make_proxy, record, limits, at_limit):
     proxy = make_proxy(limits=limits)
     record(proxy, at_limit)
     assert state(proxy) == LIMITED
     raised = {**limits, "total_limit": Decimal(str(limits["total_limit"])) * 2}
-    proxy_update(proxy=proxy, limits=raised, now=NOW)
+    update_proxy(proxy=proxy, limits=raised, now=NOW)
     assert state(proxy) == ACTIVE
     assert proxy.suspended_until is None
 
 
-def test_raising_the_limit_too_little_keeps_it_suspended(make_proxy):
+def test_raising_the_limit_too_little_keeps_it_suspended(make_proxy, record):
     proxy = make_proxy(limits=limit("money", "daily", "8.00"))
     record(proxy, 3 * GB)  # $12.00
-    proxy_update(proxy=proxy, limits=limit("money", "daily", "12.00"), now=NOW)
+    update_proxy(proxy=proxy, limits=limit("money", "daily", "12.00"), now=NOW)
     assert state(proxy) == LIMITED
-    proxy_update(proxy=proxy, limits=limit("money", "daily", "12.01"), now=NOW)
+    update_proxy(proxy=proxy, limits=limit("money", "daily", "12.01"), now=NOW)
     assert state(proxy) == ACTIVE
 
 
-def test_removing_the_limit_reactivates_at_once(make_proxy):
+def test_removing_the_limit_reactivates_at_once(make_proxy, record):
     proxy = make_proxy(limits=limit("traffic", "daily", GB))
     record(proxy, GB)
     assert state(proxy) == LIMITED
-    proxy_update(proxy=proxy, limits=None, now=NOW)
+    update_proxy(proxy=proxy, limits=None, now=NOW)
     assert state(proxy) == ACTIVE
 
 
-def test_lowering_the_limit_below_usage_suspends_at_once(make_proxy):
+def test_lowering_the_limit_below_usage_suspends_at_once(make_proxy, record):
     proxy = make_proxy(limits=limit("traffic", "daily", 10 * GB))
     record(proxy, 2 * GB)
-    proxy_update(proxy=proxy, limits=limit("traffic", "daily", GB), now=NOW)
+    update_proxy(proxy=proxy, limits=limit("traffic", "daily", GB), now=NOW)
     assert state(proxy) == LIMITED
 
 
@@ -413,7 +378,9 @@ def test_lowering_the_limit_below_usage_suspends_at_once(make_proxy):
         ),
     ],
 )
-def test_counters_reset_at_midnight_utc_and_on_the_first(make_proxy, period, last_moment, reset_at):
+def test_counters_reset_at_midnight_utc_and_on_the_first(
+    make_proxy, record, period, last_moment, reset_at
+):
     proxy = make_proxy(limits=limit("traffic", period, GB))
     record(proxy, GB)
     assert state(proxy) == LIMITED
@@ -437,7 +404,7 @@ def test_month_end_reset_in_december_and_february():
     )
 
 
-def test_reset_uses_utc_whatever_the_offset_of_now(make_proxy):
+def test_reset_uses_utc_whatever_the_offset_of_now(make_proxy, record):
     from zoneinfo import ZoneInfo
 
     proxy = make_proxy(limits=limit("traffic", "daily", GB))
@@ -449,42 +416,28 @@ def test_reset_uses_utc_whatever_the_offset_of_now(make_proxy):
     assert state(proxy) == ACTIVE
 
 
-def test_reset_applies_to_every_account_and_only_to_due_proxies(make_proxy, plan):
-    due = make_proxy("due", limits=limit("traffic", "daily", GB))
-    monthly = make_proxy("monthly", limits=limit("traffic", "monthly", GB))
-    other = UserFactory()
-    balance_topup(owner=other, amount="100", now=NOW)
-    foreign = proxy_create(
-        owner=other,
-        name="due",
-        proxy_type=plan.proxy_type,
-        tariff_id=plan.pk,
-        limits=limit("traffic", "daily", GB),
-        now=NOW,
-    )
+def test_reset_applies_to_every_account_and_only_to_due_proxies(make_proxy, fund, record):
+    due = make_proxy(name="due", limits=limit("traffic", "daily", GB))
+    monthly = make_proxy(name="monthly", limits=limit("traffic", "monthly", GB))
+    other = fund(UserFactory(), "100")
+    foreign = make_proxy(other, name="due", limits=limit("traffic", "daily", GB))
     for proxy in (due, monthly, foreign):
         record(proxy, GB)
     assert proxy_limit_resets_apply(now=NOW + timedelta(days=1)) == 2
     assert (state(due), state(foreign), state(monthly)) == (ACTIVE, ACTIVE, LIMITED)
 
 
-def test_new_usage_on_the_next_day_reactivates_without_the_reset_job(make_proxy):
+def test_new_usage_on_the_next_day_reactivates_without_the_reset_job(make_proxy, record):
     proxy = make_proxy(limits=limit("traffic", "daily", GB))
     record(proxy, GB)
     record(proxy, 1, now=NOW + timedelta(days=1))
     assert state(proxy) == ACTIVE
 
 
-def test_reset_when_the_balance_is_gone_leaves_it_suspended_for_balance(user, plan):
-    balance_topup(owner=user, amount="4.00", now=NOW)
-    proxy = proxy_create(
-        owner=user,
-        name="p",
-        proxy_type=plan.proxy_type,
-        tariff_id=plan.pk,
-        limits=limit("money", "daily", "4.00"),
-        now=NOW,
-    )
+def test_reset_when_the_balance_is_gone_leaves_it_suspended_for_balance(
+    user, fund, make_proxy, record
+):
+    proxy = make_proxy(fund(user, "4.00"), limits=limit("money", "daily", "4.00"))
     record(proxy, GB)  # $4.00: the limit and the balance both run out; the limit is reported
     assert state(proxy) == LIMITED
     proxy_limit_resets_apply(now=NOW + timedelta(days=1))
@@ -494,24 +447,24 @@ def test_reset_when_the_balance_is_gone_leaves_it_suspended_for_balance(user, pl
 # --- A10: balance ------------------------------------------------------------------------------
 
 
-def test_a_new_proxy_of_an_account_without_funds_is_suspended(user, plan):
-    proxy = proxy_create(owner=user, name="p", proxy_type=plan.proxy_type, tariff_id=plan.pk)
+def test_a_new_proxy_of_an_account_without_funds_is_suspended(user, make_proxy):
+    proxy = make_proxy(user)
     assert state(proxy) == BROKE
 
 
-def test_balance_reaching_zero_suspends_every_payg_proxy_and_a_topup_resumes_them(user, plan):
-    balance_topup(owner=user, amount="8.00", now=NOW)
-    make = lambda name, **kw: proxy_create(  # noqa: E731
-        owner=user, name=name, proxy_type=plan.proxy_type, tariff_id=plan.pk, now=NOW, **kw
-    )
+def test_balance_reaching_zero_suspends_every_payg_proxy_and_a_topup_resumes_them(
+    user, fund, make_proxy, record
+):
+    fund(user, "8.00")
+    make = lambda name, **kw: make_proxy(user, name, **kw)  # noqa: E731
     busy, idle, switched_off = make("busy"), make("idle"), make("off")
     limited = make("limited", limits=limit("traffic", "daily", GB))
-    proxy_update(proxy=switched_off, status="inactive", now=NOW)
+    update_proxy(proxy=switched_off, status="inactive", now=NOW)
     deleted = make("gone")
     proxy_delete(proxy=deleted, now=NOW)
     record(limited, GB)  # $4.00 left
     record(busy, GB - 1)  # $3.999999996 -> $4.00: balance exactly zero
-    assert ledger(owner=user) == 0
+    assert ledger_sum(owner=user) == 0
     assert (state(busy), state(idle), state(limited)) == (BROKE, BROKE, LIMITED)
     assert state(switched_off) == INACTIVE
     assert state(deleted) == INACTIVE
@@ -522,28 +475,27 @@ def test_balance_reaching_zero_suspends_every_payg_proxy_and_a_topup_resumes_the
     assert state(deleted) == INACTIVE
 
 
-def test_balance_below_zero_after_the_last_record_is_booked_in_full(user, plan):
-    balance_topup(owner=user, amount="1.00", now=NOW)
-    proxy = proxy_create(owner=user, name="p", proxy_type=plan.proxy_type, tariff_id=plan.pk)
+def test_balance_below_zero_after_the_last_record_is_booked_in_full(user, fund, make_proxy, record):
+    proxy = make_proxy(fund(user, "1.00"))
     record(proxy, GB)
     assert state(proxy) == BROKE
-    assert ledger(owner=user) == Decimal("-3.00")
+    assert ledger_sum(owner=user) == Decimal("-3.00")
 
 
-def test_switching_a_proxy_on_without_funds_suspends_it(user, plan):
-    proxy = proxy_create(owner=user, name="p", proxy_type=plan.proxy_type, tariff_id=plan.pk)
-    proxy_update(proxy=proxy, status="inactive")
+def test_switching_a_proxy_on_without_funds_suspends_it(user, make_proxy):
+    proxy = make_proxy(user)
+    update_proxy(proxy=proxy, status="inactive")
     assert state(proxy) == INACTIVE
-    proxy_update(proxy=proxy, status="active")
+    update_proxy(proxy=proxy, status="active")
     assert state(proxy) == BROKE
 
 
-def test_inactive_proxy_stays_inactive_through_usage_limits_and_resets(make_proxy):
+def test_inactive_proxy_stays_inactive_through_usage_limits_and_resets(make_proxy, record):
     proxy = make_proxy(limits=limit("traffic", "daily", GB))
-    proxy_update(proxy=proxy, status="inactive", now=NOW)
+    update_proxy(proxy=proxy, status="inactive", now=NOW)
     record(proxy, 2 * GB)
     assert state(proxy) == INACTIVE
-    proxy_update(proxy=proxy, limits=None, now=NOW)
+    update_proxy(proxy=proxy, limits=None, now=NOW)
     proxy_limit_resets_apply(now=NOW + timedelta(days=2))
     assert state(proxy) == INACTIVE
 
@@ -551,7 +503,7 @@ def test_inactive_proxy_stays_inactive_through_usage_limits_and_resets(make_prox
 # --- Delete --------------------------------------------------------------------------------------
 
 
-def test_delete_keeps_usage_and_charges(make_proxy, funded):
+def test_delete_keeps_usage_and_charges(make_proxy, funded, record):
     proxy = make_proxy()
     record(proxy, 2 * GB, now=NOW - timedelta(days=1))
     record(proxy, GB)
@@ -560,12 +512,12 @@ def test_delete_keeps_usage_and_charges(make_proxy, funded):
     assert proxy.deleted_at == NOW
     assert not Proxy.objects.alive().filter(pk=proxy.pk).exists()
     assert UsageDaily.objects.filter(proxy=proxy).aggregate(t=Sum("traffic_bytes"))["t"] == 3 * GB
-    assert ledger(proxy=proxy) == Decimal("-12.00")
+    assert ledger_sum(proxy=proxy) == Decimal("-12.00")
     series = account_traffic(owner_id=funded.pk, date_from=TODAY - timedelta(days=1), date_to=TODAY)
     assert [day.traffic_bytes for day in series] == [2 * GB, GB]
     [row] = proxy_breakdown(owner_id=funded.pk, date_from=TODAY - timedelta(days=1), date_to=TODAY)
     assert (row["proxy__name"], row["cost"], row["proxy__deleted_at"]) == (
-        "p",
+        "shop_scraper",
         Decimal("12.00"),
         NOW,
     )

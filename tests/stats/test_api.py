@@ -8,25 +8,18 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from billing.services import balance_topup
 from proxies.models import UsageDaily
-from proxies.services import proxy_create, proxy_delete
-from stats.services import usage_record
-from tests.factories import PlanFactory, ProxyFactory, UsageDailyFactory
+from proxies.services import proxy_delete
+from tests.envelope import assert_error, assert_not_found, assert_ok, assert_validation_error
+from tests.factories import ProxyFactory, UsageDailyFactory
 
 pytestmark = pytest.mark.django_db
 
-ENVELOPE_KEYS = {"result", "data", "error", "error_type", "meta"}
 GB = 10**9
 
 
 def today() -> date:
     return timezone.now().astimezone(UTC).date()
-
-
-@pytest.fixture
-def plan():
-    return PlanFactory(price_per_gb=Decimal("4.00"))
 
 
 @pytest.fixture
@@ -36,18 +29,9 @@ def client(api_client, make_key):
 
 
 @pytest.fixture
-def proxy(user, plan):
-    balance_topup(owner=user, amount="500.00")
-    return proxy_create(owner=user, name="main", proxy_type="residential", tariff_id=plan.pk)
-
-
-def assert_validation_error(response, field: str) -> None:
-    assert response.status_code == 400, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == ENVELOPE_KEYS
-    assert body["error_type"] == "validation_error"
-    assert body["meta"]["fields"][field], body["meta"]
+def proxy(make_proxy):
+    """A proxy of the funded `user`."""
+    return make_proxy(name="main")
 
 
 def csv_rows(response) -> list[list[str]]:
@@ -75,7 +59,7 @@ BAD_RANGES = [
 
 
 def test_traffic_has_one_entry_per_day_and_totals_that_sum_them(client, user, plan):
-    first, second = ProxyFactory(owner=user, tariff=plan), ProxyFactory(owner=user, tariff=plan)
+    first, second = ProxyFactory(owner=user, plan=plan), ProxyFactory(owner=user, plan=plan)
     start = date(2026, 1, 30)
     UsageDailyFactory(proxy=first, date=start, traffic_bytes=3 * GB, requests=30, cost="12.00")
     UsageDailyFactory(proxy=second, date=start, traffic_bytes=GB, requests=5, cost="4.01")
@@ -83,12 +67,11 @@ def test_traffic_has_one_entry_per_day_and_totals_that_sum_them(client, user, pl
         proxy=first, date=start + timedelta(days=2), traffic_bytes=500, requests=1, cost="0.00"
     )
     UsageDailyFactory(proxy=first, date=start - timedelta(days=1), traffic_bytes=9 * GB)
-    UsageDailyFactory(proxy=ProxyFactory(tariff=plan), date=start, traffic_bytes=7 * GB)
+    UsageDailyFactory(proxy=ProxyFactory(plan=plan), date=start, traffic_bytes=7 * GB)
 
     response = client.get("/v1/user/traffic", {"date_from": "2026-01-30", "date_to": "2026-02-02"})
 
-    assert response.status_code == 200
-    data = response.json()["data"]
+    data = assert_ok(response)["data"]
     assert data["date_from"] == "2026-01-30"
     assert data["date_to"] == "2026-02-02"
     assert data["days"] == [
@@ -100,18 +83,18 @@ def test_traffic_has_one_entry_per_day_and_totals_that_sum_them(client, user, pl
     assert data["totals"] == {"traffic_bytes": 4 * GB + 500, "requests": 36, "cost": 16.01}
 
 
-def test_traffic_totals_equal_the_sum_of_days_and_include_deleted_proxies(client, user, proxy):
+def test_traffic_totals_equal_the_sum_of_days_and_include_deleted_proxies(
+    client, user, proxy, record
+):
     for offset, amount in enumerate([GB, 2 * GB, 123_456_789]):
-        usage_record(
-            proxy=proxy, day=today() - timedelta(days=offset), traffic_bytes=amount, requests=2
-        )
+        record(proxy, amount, 2, day=today() - timedelta(days=offset))
     proxy_delete(proxy=proxy)
     params = {
         "date_from": (today() - timedelta(days=6)).isoformat(),
         "date_to": today().isoformat(),
     }
 
-    data = client.get("/v1/user/traffic", params).json()["data"]
+    data = assert_ok(client.get("/v1/user/traffic", params))["data"]
 
     assert len(data["days"]) == 7
     assert data["totals"]["traffic_bytes"] == sum(d["traffic_bytes"] for d in data["days"])
@@ -124,9 +107,8 @@ def test_traffic_totals_equal_the_sum_of_days_and_include_deleted_proxies(client
 
 
 def test_traffic_accepts_366_days_and_refuses_367(client):
-    ok = client.get("/v1/user/traffic", {"date_from": "2024-01-01", "date_to": "2024-12-31"})
-    assert ok.status_code == 200
-    assert len(ok.json()["data"]["days"]) == 366
+    leap_year = client.get("/v1/user/traffic", {"date_from": "2024-01-01", "date_to": "2024-12-31"})
+    assert len(assert_ok(leap_year)["data"]["days"]) == 366
     assert_validation_error(
         client.get("/v1/user/traffic", {"date_from": "2024-01-01", "date_to": "2025-01-01"}),
         "date_to",
@@ -139,11 +121,16 @@ def test_traffic_bad_dates_are_400_naming_the_field(client, field, params):
 
 
 def test_traffic_runs_one_query_after_authentication(client, user, plan, django_assert_num_queries):
-    UsageDailyFactory(proxy=ProxyFactory(owner=user, tariff=plan), date=date(2026, 1, 5))
+    UsageDailyFactory(
+        proxy=ProxyFactory(owner=user, plan=plan), date=date(2026, 1, 5), traffic_bytes=GB
+    )
     params = {"date_from": "2026-01-01", "date_to": "2026-01-31"}
-    client.get("/v1/user/traffic", params)
+    assert_ok(client.get("/v1/user/traffic", params))
     with django_assert_num_queries(2):
-        assert client.get("/v1/user/traffic", params).status_code == 200
+        response = client.get("/v1/user/traffic", params)
+    data = assert_ok(response)["data"]
+    assert len(data["days"]) == 31
+    assert data["totals"]["traffic_bytes"] == GB
 
 
 # --- /v1/proxy/{id}/usage/export ----------------------------------------------------------------
@@ -153,11 +140,11 @@ def export_url(proxy) -> str:
     return f"/v1/proxy/{proxy.public_id}/usage/export"
 
 
-def test_export_streams_one_csv_row_per_day_including_zero_days(client, proxy):
+def test_export_streams_one_csv_row_per_day_including_zero_days(client, proxy, record):
     days = [today() - timedelta(days=n) for n in range(5)]
-    usage_record(proxy=proxy, day=days[3], traffic_bytes=GB, requests=10)
-    usage_record(proxy=proxy, day=days[3], traffic_bytes=GB // 2, requests=5)
-    usage_record(proxy=proxy, day=days[1], traffic_bytes=1_048_576, requests=1)
+    record(proxy, GB, 10, day=days[3])
+    record(proxy, GB // 2, 5, day=days[3])
+    record(proxy, 1_048_576, 1, day=days[1])
     params = {"date_from": days[4].isoformat(), "date_to": days[0].isoformat()}
 
     response = client.get(export_url(proxy), params)
@@ -177,11 +164,9 @@ def test_export_streams_one_csv_row_per_day_including_zero_days(client, proxy):
     ]
 
 
-def test_export_totals_match_the_recorded_usage(client, proxy):
+def test_export_totals_match_the_recorded_usage(client, proxy, record):
     for n in range(30):
-        usage_record(
-            proxy=proxy, day=today() - timedelta(days=n), traffic_bytes=(n + 1) * 10**7, requests=n
-        )
+        record(proxy, (n + 1) * 10**7, n, day=today() - timedelta(days=n))
     params = {
         "date_from": (today() - timedelta(days=40)).isoformat(),
         "date_to": today().isoformat(),
@@ -229,7 +214,7 @@ def test_export_bad_dates_are_400_in_the_json_envelope(client, proxy, field, par
 
 def test_export_errors_stay_json_envelopes(api_client, make_key, proxy, other_user, plan):
     params = {"date_from": "2026-01-01", "date_to": "2026-01-02"}
-    foreign = ProxyFactory(owner=other_user, tariff=plan)
+    foreign = ProxyFactory(owner=other_user, plan=plan)
     cases = [
         (None, export_url(proxy), 401, "missing_api_key"),
         (make_key(scopes="proxies:read").key, export_url(proxy), 403, "insufficient_scope"),
@@ -239,23 +224,20 @@ def test_export_errors_stay_json_envelopes(api_client, make_key, proxy, other_us
     for key, url, status, error_type in cases:
         headers = {"HTTP_X_API_KEY": key} if key else {}
         response = api_client.get(url, params, HTTP_ACCEPT="text/csv", **headers)
-        assert response.status_code == status
-        assert response["Content-Type"].startswith("application/json")
-        body = response.json()
-        assert set(body) == ENVELOPE_KEYS
-        assert body["error_type"] == error_type
+        assert_error(response, status, error_type)
 
 
 def test_export_of_a_deleted_proxy_is_404(client, proxy):
     proxy_delete(proxy=proxy)
     response = client.get(export_url(proxy), {"date_from": "2026-01-01", "date_to": "2026-01-02"})
-    assert response.status_code == 404
-    assert response.json()["error_type"] == "not_found"
+    assert_not_found(response)
 
 
-def test_export_query_count_does_not_grow_with_the_range(client, proxy, django_assert_num_queries):
+def test_export_query_count_does_not_grow_with_the_range(
+    client, proxy, django_assert_num_queries, record
+):
     for n in range(3):
-        usage_record(proxy=proxy, day=today() - timedelta(days=n), traffic_bytes=GB, requests=1)
+        record(proxy, GB, day=today() - timedelta(days=n))
     short = {"date_from": (today() - timedelta(days=2)).isoformat(), "date_to": today().isoformat()}
     long = {
         "date_from": (today() - timedelta(days=2000)).isoformat(),
@@ -263,7 +245,9 @@ def test_export_query_count_does_not_grow_with_the_range(client, proxy, django_a
     }
     client.get(export_url(proxy), short)
 
-    for params in (short, long):
+    for params, days in ((short, 3), (long, 2001)):
         # key lookup, the proxy, the usage rows
         with django_assert_num_queries(3):
-            csv_rows(client.get(export_url(proxy), params))
+            rows = csv_rows(client.get(export_url(proxy), params))
+        assert len(rows) == 1 + days
+        assert [row[1] for row in rows[-3:]] == [str(GB)] * 3

@@ -10,10 +10,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from billing.models import Balance, Transaction, TransactionType
-from billing.services import balance_topup
 from proxies.models import ProxyStatus, SuspensionReason, UsageDaily
-from proxies.services import proxy_create, proxy_delete
-from stats.services import MAX_BACKDATE_DAYS, usage_record
+from proxies.services import proxy_delete
+from stats.services import MAX_BACKDATE_DAYS
 from tests.factories import PlanFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,16 +30,13 @@ def days_ago(n: int) -> str:
 
 
 @pytest.fixture
-def proxies(user):
-    """Two proxies of one funded account ($4.00/GB and $8.00/GB) and one of another account."""
-    balance_topup(owner=user, amount="1000")
-    cheap, dear = PlanFactory(price_per_gb=Decimal("4.00")), PlanFactory(mobile=True)
-    other = UserFactory()
-    balance_topup(owner=other, amount="1000")
+def proxies(funded, fund, make_proxy):
+    """Two proxies of the funded account ($4.00/GB and $8.00/GB) and one of another account."""
+    other = fund(UserFactory())
     return (
-        proxy_create(owner=user, name="one", proxy_type="residential", tariff_id=cheap.pk),
-        proxy_create(owner=user, name="two", proxy_type="mobile", tariff_id=dear.pk),
-        proxy_create(owner=other, name="one", proxy_type="residential", tariff_id=cheap.pk),
+        make_proxy(funded, "one"),
+        make_proxy(funded, "two", plan=PlanFactory(mobile=True)),
+        make_proxy(other, "one"),
     )
 
 
@@ -100,14 +96,9 @@ def test_record_usage_applies_every_row_and_prints_a_summary(tmp_path, proxies):
     assert Balance.objects.get(owner=one.owner).funds_available == Decimal("992.00")
 
 
-def test_record_usage_applies_limits(tmp_path, user):
-    balance_topup(owner=user, amount="10")
-    plan = PlanFactory()
-    proxy = proxy_create(
-        owner=user,
-        name="p",
-        proxy_type="residential",
-        tariff_id=plan.pk,
+def test_record_usage_applies_limits(tmp_path, user, fund, make_proxy):
+    proxy = make_proxy(
+        fund(user, "10"),
         limits={"limit_type": "traffic", "time_period": "daily", "total_limit": GB},
     )
     run("record_usage", str(write(tmp_path, HEADER + f"{proxy.public_id},{days_ago(0)},{GB},1\n")))
@@ -259,25 +250,14 @@ def test_unreadable_files_fail_with_one_line(tmp_path):
 # --- apply_limit_resets ------------------------------------------------------------------------
 
 
-def test_apply_limit_resets_resumes_proxies_whose_period_ended(user):
-    balance_topup(owner=user, amount="100")
-    plan = PlanFactory()
+def test_apply_limit_resets_resumes_proxies_whose_period_ended(user, fund, make_proxy, record):
     yesterday = timezone.now() - timedelta(days=1)
-    proxy = proxy_create(
-        owner=user,
-        name="p",
-        proxy_type="residential",
-        tariff_id=plan.pk,
+    proxy = make_proxy(
+        fund(user, "100"),
         limits={"limit_type": "traffic", "time_period": "daily", "total_limit": GB},
         now=yesterday,
     )
-    usage_record(
-        proxy=proxy,
-        day=yesterday.astimezone(UTC).date(),
-        traffic_bytes=GB,
-        requests=1,
-        now=yesterday,
-    )
+    record(proxy, GB, now=yesterday)
     proxy.refresh_from_db()
     assert proxy.status == ProxyStatus.SUSPENDED
     out, _ = run("apply_limit_resets")

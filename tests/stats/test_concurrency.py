@@ -6,18 +6,18 @@ proxy-day, the day's cost (the rounded total), the charges (summing to the cost)
 (the ledger's sum).
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from billing.models import Balance, Transaction, TransactionType
+from billing.models import Transaction, TransactionType
 from billing.services import balance_topup
 from proxies.models import Proxy, ProxyStatus, SuspensionReason, UsageDaily
-from proxies.services import proxy_update
 from stats.services import usage_record
 from tests.concurrency import run_in_parallel, skip_unless_postgres
-from tests.factories import PlanFactory, ProxyFactory, UserFactory
+from tests.factories import PlanFactory, UserFactory, update_proxy
+from tests.ledger import assert_balance_is_ledger_sum, ledger_sum
 
 pytestmark = [
     pytest.mark.postgres,
@@ -27,6 +27,7 @@ pytestmark = [
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()
 PRICE = Decimal("3.33")
+FUNDS = "100000"
 CENTS = Decimal("0.01")
 
 
@@ -35,17 +36,16 @@ def _needs_postgres():
     skip_unless_postgres()
 
 
-def make_account(funds: str = "100000"):
-    owner = UserFactory()
-    balance_topup(owner=owner, amount=funds, now=NOW - timedelta(days=1))
-    return owner
+@pytest.fixture
+def now():
+    """`fund` and `make_proxy` act at NOW."""
+    return NOW
 
 
-def make_proxy(owner, name: str, **fields) -> Proxy:
-    # The account is funded, so the proxy starts `active`.
-    return ProxyFactory(
-        owner=owner, name=name, tariff=PlanFactory(price_per_gb=PRICE), created_at=NOW, **fields
-    )
+@pytest.fixture
+def plan(db):
+    """Proxies here are on a plan at PRICE, so every record is rounded."""
+    return PlanFactory(price_per_gb=PRICE)
 
 
 def sizes_for(worker: int, count: int) -> list[int]:
@@ -53,26 +53,15 @@ def sizes_for(worker: int, count: int) -> list[int]:
     return [1_234_567 * (worker + 1) + 7_654_321 * step for step in range(count)]
 
 
-def ledger(**filters) -> Decimal:
-    amounts = Transaction.objects.filter(**filters).values_list("amount", flat=True)
-    return sum(amounts, Decimal("0.00"))
-
-
 def assert_day_exact(proxy: Proxy, traffic_bytes: int, requests: int) -> None:
     usage = UsageDaily.objects.get(proxy=proxy, date=TODAY)
     cost = (Decimal(traffic_bytes) * PRICE / 10**9).quantize(CENTS, ROUND_HALF_UP)
     assert (usage.traffic_bytes, usage.requests, usage.cost) == (traffic_bytes, requests, cost)
-    assert -ledger(proxy=proxy, type=TransactionType.CHARGE) == cost
+    assert -ledger_sum(proxy=proxy, type=TransactionType.CHARGE) == cost
 
 
-def assert_balance_is_ledger_sum(owner) -> Decimal:
-    balance = Balance.objects.get(owner=owner).funds_available
-    assert balance == ledger(owner=owner)
-    return balance
-
-
-def test_parallel_records_for_one_proxy_lose_nothing():
-    owner = make_account()
+def test_parallel_records_for_one_proxy_lose_nothing(fund, make_proxy):
+    owner = fund(UserFactory(), FUNDS)
     proxy = make_proxy(owner, "busy")
     workers, per_worker = 8, 15
 
@@ -86,11 +75,11 @@ def test_parallel_records_for_one_proxy_lose_nothing():
     assert_day_exact(proxy, traffic, requests)
     assert UsageDaily.objects.filter(proxy=proxy).count() == 1
     balance = assert_balance_is_ledger_sum(owner)
-    assert balance == Decimal("100000") - UsageDaily.objects.get(proxy=proxy).cost
+    assert balance == Decimal(FUNDS) - UsageDaily.objects.get(proxy=proxy).cost
 
 
-def test_parallel_records_for_several_proxies_of_one_account_lose_nothing():
-    owner = make_account()
+def test_parallel_records_for_several_proxies_of_one_account_lose_nothing(fund, make_proxy):
+    owner = fund(UserFactory(), FUNDS)
     proxies = [make_proxy(owner, f"p{i}") for i in range(4)]
     workers, per_worker = 8, 12
 
@@ -110,11 +99,11 @@ def test_parallel_records_for_several_proxies_of_one_account_lose_nothing():
         ]
         assert_day_exact(proxy, sum(s for s, _ in expected), len(expected))
     costs = sum(UsageDaily.objects.filter(owner=owner).values_list("cost", flat=True))
-    assert assert_balance_is_ledger_sum(owner) == Decimal("100000") - costs
+    assert assert_balance_is_ledger_sum(owner) == Decimal(FUNDS) - costs
 
 
-def test_parallel_charges_and_topups_keep_the_balance_equal_to_the_ledger():
-    owner = make_account("50")
+def test_parallel_charges_and_topups_keep_the_balance_equal_to_the_ledger(fund, make_proxy):
+    owner = fund(UserFactory(), "50")
     proxy = make_proxy(owner, "p")
     workers, per_worker = 8, 10
 
@@ -135,11 +124,11 @@ def test_parallel_charges_and_topups_keep_the_balance_equal_to_the_ledger():
     assert balance == Decimal("50") + Decimal("0.37") * (workers // 2) * per_worker - cost
 
 
-def test_parallel_records_that_exhaust_the_balance_suspend_every_proxy():
-    owner = make_account("1.00")
+def test_parallel_records_that_exhaust_the_balance_suspend_every_proxy(fund, make_proxy):
+    owner = fund(UserFactory(), "1.00")
     proxies = [make_proxy(owner, f"p{i}") for i in range(3)]
     switched_off = make_proxy(owner, "off")
-    proxy_update(proxy=switched_off, status="inactive", now=NOW)
+    update_proxy(proxy=switched_off, status="inactive", now=NOW)
 
     def work(index: int) -> None:
         # 100 MB at $3.33/GB costs $0.333 -> $0.33: twelve of them overdraw $1.00.
@@ -161,10 +150,14 @@ def test_parallel_records_that_exhaust_the_balance_suspend_every_proxy():
     assert switched_off.status == ProxyStatus.INACTIVE
 
 
-def test_limit_changes_topups_and_records_at_once_do_not_deadlock():
-    owner = make_account("20")
+def test_limit_changes_topups_and_records_at_once_do_not_deadlock(fund, make_proxy):
+    owner = fund(UserFactory(), "20")
     proxies = [
-        make_proxy(owner, f"p{i}", limit_type="traffic", limit_period="daily", limit_total=10**12)
+        make_proxy(
+            owner,
+            f"p{i}",
+            limits={"limit_type": "traffic", "time_period": "daily", "total_limit": 10**12},
+        )
         for i in range(3)
     ]
 
@@ -174,7 +167,7 @@ def test_limit_changes_topups_and_records_at_once_do_not_deadlock():
             if index % 3 == 0:
                 total = 10**12 - step
                 limits = {"limit_type": "traffic", "time_period": "daily", "total_limit": total}
-                proxy_update(proxy=proxy, limits=limits, now=NOW)
+                update_proxy(proxy=proxy, limits=limits, now=NOW)
             elif index % 3 == 1:
                 balance_topup(owner=owner, amount="0.01", now=NOW)
             else:
@@ -187,8 +180,8 @@ def test_limit_changes_topups_and_records_at_once_do_not_deadlock():
     )
 
 
-def test_records_of_different_accounts_run_side_by_side():
-    owners = [make_account() for _ in range(4)]
+def test_records_of_different_accounts_run_side_by_side(fund, make_proxy):
+    owners = [fund(UserFactory(), FUNDS) for _ in range(4)]
     proxies = [make_proxy(owner, "same_name") for owner in owners]
 
     def work(index: int) -> None:

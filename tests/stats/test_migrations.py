@@ -22,7 +22,7 @@ def test_existing_days_get_their_plans_price_and_nothing_is_re_priced(tmp_path):
         "from proxies.models import Proxy\n"
         "u = User.objects.create_user('m', 'm@example.com', 'pw-123456789')\n"
         "plan = Plan.objects.create(proxy_type='residential', title='P', price_per_gb='5.00')\n"
-        "p = Proxy.objects.create(owner=u, name='px', public_id='abc123', tariff=plan,"
+        "p = Proxy.objects.create(owner=u, name='px', public_id='abc123', plan=plan,"
         " proxy_type='residential')\n"
         "with connection.cursor() as c:\n"
         "    c.execute('INSERT INTO stats_usagedaily (proxy_id, owner_id, date, traffic_bytes,"

@@ -81,7 +81,7 @@ def test_money_sums_are_exact_cents_on_every_database(owner):
             owner=owner,
             date=D + timedelta(days=offset),
             cost=Decimal(f"{(offset * 7919 + index * 104729) % 100000}.{offset % 100:02d}"),
-            price_per_gb=proxy.tariff.price_per_gb,
+            price_per_gb=proxy.plan.price_per_gb,
         )
         for offset in range(365)
         for index, proxy in enumerate(proxies)

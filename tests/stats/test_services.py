@@ -10,12 +10,12 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from billing.models import Balance, Transaction, TransactionType
-from billing.services import balance_topup
+from billing.models import Balance, Plan, Transaction, TransactionType
 from proxies.models import UsageDaily
-from proxies.services import proxy_create, proxy_delete
+from proxies.services import proxy_delete
 from stats.services import MAX_BACKDATE_DAYS, MAX_BYTES_PER_RECORD, usage_cost, usage_record
 from tests.factories import PlanFactory
+from tests.ledger import assert_balance_is_ledger_sum
 
 pytestmark = pytest.mark.django_db
 
@@ -26,22 +26,13 @@ CENTS = Decimal("0.01")
 
 
 @pytest.fixture
-def account(user):
-    balance_topup(owner=user, amount="10000", now=NOW - timedelta(days=1))
-    return user
+def now():
+    """`fund`, `make_proxy` and `record` act at NOW unless told; `funded` has $1,000.00."""
+    return NOW
 
 
-def make_proxy(owner, price: str = "4.00", name: str = "p"):
-    plan = PlanFactory(price_per_gb=Decimal(price))
-    return proxy_create(
-        owner=owner, name=name, proxy_type=plan.proxy_type, tariff_id=plan.pk, now=NOW
-    )
-
-
-def record(proxy, traffic_bytes: int, requests: int = 1, *, day: date = TODAY, now=NOW):
-    return usage_record(
-        proxy=proxy, day=day, traffic_bytes=traffic_bytes, requests=requests, now=now
-    ).usage
+def plan_at(price: str) -> Plan:
+    return PlanFactory(price_per_gb=Decimal(price))
 
 
 # Ledger sums are taken in Python: SQLite's SUM() over a decimal column adds floats.
@@ -50,14 +41,8 @@ def charges(proxy) -> Decimal:
     return -sum(amounts.values_list("amount", flat=True), Decimal("0.00"))
 
 
-def assert_ledger_consistent(owner) -> None:
-    balance = Balance.objects.get(owner=owner).funds_available
-    ledger = Transaction.objects.filter(owner=owner).values_list("amount", flat=True)
-    assert balance == sum(ledger, Decimal("0.00"))
-
-
-def test_record_adds_to_the_days_totals_and_charges_the_plan_price(account):
-    proxy = make_proxy(account, "4.00")
+def test_record_adds_to_the_days_totals_and_charges_the_plan_price(funded, record, make_proxy):
+    proxy = make_proxy(plan=plan_at("4.00"))
     first = record(proxy, GB, 100)
     assert (first.traffic_bytes, first.requests, first.cost) == (GB, 100, Decimal("4.00"))
     second = record(proxy, GB // 2, 50)
@@ -67,7 +52,7 @@ def test_record_adds_to_the_days_totals_and_charges_the_plan_price(account):
         150,
         Decimal("6.00"),
     )
-    assert second.owner_id == account.pk
+    assert second.owner_id == funded.pk
     assert UsageDaily.objects.count() == 1
     assert list(
         Transaction.objects.filter(type=TransactionType.CHARGE)
@@ -77,12 +62,12 @@ def test_record_adds_to_the_days_totals_and_charges_the_plan_price(account):
         (Decimal("-4.00"), proxy.pk, "usage", NOW),
         (Decimal("-2.00"), proxy.pk, "usage", NOW),
     ]
-    assert Balance.objects.get(owner=account).funds_available == Decimal("9994.00")
-    assert_ledger_consistent(account)
+    assert Balance.objects.get(owner=funded).funds_available == Decimal("994.00")
+    assert_balance_is_ledger_sum(funded)
 
 
-def test_each_day_and_proxy_has_its_own_row(account):
-    one, two = make_proxy(account, name="one"), make_proxy(account, name="two")
+def test_each_day_and_proxy_has_its_own_row(record, make_proxy):
+    one, two = make_proxy(name="one"), make_proxy(name="two")
     record(one, GB, day=TODAY)
     record(one, GB, day=TODAY - timedelta(days=1))
     record(two, GB, day=TODAY)
@@ -90,9 +75,9 @@ def test_each_day_and_proxy_has_its_own_row(account):
     assert UsageDaily.objects.get(proxy=one, date=TODAY - timedelta(days=1)).cost == Decimal("4.00")
 
 
-def test_many_small_records_are_still_billed(account):
+def test_many_small_records_are_still_billed(record, make_proxy):
     # 1 MB at $4.00/GB is $0.004: rounded on its own it would never be charged.
-    proxy = make_proxy(account, "4.00")
+    proxy = make_proxy(plan=plan_at("4.00"))
     for _ in range(100):
         usage = record(proxy, 10**6)
     assert usage.traffic_bytes == 10**8
@@ -100,18 +85,18 @@ def test_many_small_records_are_still_billed(account):
     assert charges(proxy) == Decimal("0.40")
 
 
-def test_small_records_are_not_overbilled(account):
+def test_small_records_are_not_overbilled(record, make_proxy):
     # 4 MB at $4.00/GB is $0.016: rounded on its own each would be charged $0.02 (25% too much).
-    proxy = make_proxy(account, "4.00")
+    proxy = make_proxy(plan=plan_at("4.00"))
     for _ in range(250):
         usage = record(proxy, 4 * 10**6)
     assert usage.traffic_bytes == GB
     assert usage.cost == charges(proxy) == Decimal("4.00")
 
 
-def test_days_cost_is_the_rounded_total_whatever_the_record_sizes(account):
+def test_days_cost_is_the_rounded_total_whatever_the_record_sizes(funded, record, make_proxy):
     rng = random.Random(20260314)
-    proxy = make_proxy(account, "3.33")
+    proxy = make_proxy(plan=plan_at("3.33"))
     total = 0
     for _ in range(120):
         size = rng.choice([1, 999, 123_457, 2_500_000, 7 * 10**6, 333 * 10**6])
@@ -120,7 +105,7 @@ def test_days_cost_is_the_rounded_total_whatever_the_record_sizes(account):
         expected = (Decimal(total) * Decimal("3.33") / GB).quantize(CENTS, ROUND_HALF_UP)
         assert usage.cost == expected
     assert charges(proxy) == usage.cost
-    assert_ledger_consistent(account)
+    assert_balance_is_ledger_sum(funded)
 
 
 @pytest.mark.parametrize(
@@ -133,26 +118,26 @@ def test_days_cost_is_the_rounded_total_whatever_the_record_sizes(account):
         (0, "4.00", "0.00"),
     ],
 )
-def test_cost_is_rounded_half_up_to_cents(account, traffic_bytes, price, cost):
-    proxy = make_proxy(account, price)
+def test_cost_is_rounded_half_up_to_cents(record, make_proxy, traffic_bytes, price, cost):
+    proxy = make_proxy(plan=plan_at(price))
     usage = record(proxy, traffic_bytes)
     assert usage.cost == Decimal(cost)
     assert charges(proxy) == Decimal(cost)
 
 
-def test_a_record_that_rounds_to_nothing_books_no_charge(account):
-    proxy = make_proxy(account)
+def test_a_record_that_rounds_to_nothing_books_no_charge(record, make_proxy):
+    proxy = make_proxy()
     record(proxy, 1000, 5)
     assert not Transaction.objects.filter(type=TransactionType.CHARGE).exists()
     assert UsageDaily.objects.get().requests == 5
 
 
-def test_money_is_decimal_everywhere(account):
-    proxy = make_proxy(account, "2.50")
+def test_money_is_decimal_everywhere(funded, record, make_proxy):
+    proxy = make_proxy(plan=plan_at("2.50"))
     usage = record(proxy, 333_333_333)
     usage.refresh_from_db()
     entry = Transaction.objects.get(type=TransactionType.CHARGE)
-    balance = Balance.objects.get(owner=account).funds_available
+    balance = Balance.objects.get(owner=funded).funds_available
     for value in (usage.cost, entry.amount, balance, usage_cost(1, Decimal("2.50"))):
         assert isinstance(value, Decimal)
     assert (usage.cost, entry.amount) == (Decimal("0.83"), Decimal("-0.83"))
@@ -160,13 +145,13 @@ def test_money_is_decimal_everywhere(account):
 
 def set_price(proxy, price: str) -> None:
     """An operator edits the plan (as in the admin)."""
-    proxy.tariff.price_per_gb = Decimal(price)
-    proxy.tariff.save()
+    proxy.plan.price_per_gb = Decimal(price)
+    proxy.plan.save()
 
 
-def test_a_raised_price_never_re_prices_the_days_billed_traffic(account):
+def test_a_raised_price_never_re_prices_the_days_billed_traffic(funded, record, make_proxy):
     """A16, the reported case: $1/GB, then $5/GB, then one more byte."""
-    proxy = make_proxy(account, "1.00")
+    proxy = make_proxy(plan=plan_at("1.00"))
     record(proxy, 80 * GB)  # $80.00 at $1/GB
     set_price(proxy, "5.00")
     usage = record(proxy, 1)  # one byte, at the day's stored $1/GB: rounds to nothing
@@ -174,11 +159,11 @@ def test_a_raised_price_never_re_prices_the_days_billed_traffic(account):
     usage = record(proxy, GB)  # a whole new GB of the same day: $1.00, not $5.00 and not $400
     assert usage.cost == charges(proxy) == Decimal("81.00")
     assert usage.price_per_gb == Decimal("1.00")
-    assert_ledger_consistent(account)
+    assert_balance_is_ledger_sum(funded)
 
 
-def test_a_price_change_applies_from_the_next_day(account):
-    proxy = make_proxy(account, "8.00")
+def test_a_price_change_applies_from_the_next_day(record, make_proxy):
+    proxy = make_proxy(plan=plan_at("8.00"))
     record(proxy, GB)  # $8.00
     set_price(proxy, "1.00")
     today = record(proxy, GB)  # the day was priced at $8.00: no discount on its own traffic
@@ -189,24 +174,26 @@ def test_a_price_change_applies_from_the_next_day(account):
     assert not Transaction.objects.filter(amount__gt=0, type=TransactionType.CHARGE).exists()
 
 
-def test_a_day_not_yet_billed_takes_the_price_in_force_at_its_first_record(account):
-    proxy = make_proxy(account, "2.00")
+def test_a_day_not_yet_billed_takes_the_price_in_force_at_its_first_record(
+    funded, record, make_proxy
+):
+    proxy = make_proxy(plan=plan_at("2.00"))
     record(proxy, GB)
     set_price(proxy, "3.00")
     backdated = record(proxy, GB, day=TODAY - timedelta(days=2))  # first record of that day
     assert (backdated.cost, backdated.price_per_gb) == (Decimal("3.00"), Decimal("3.00"))
 
 
-def test_charge_description_names_the_proxy_and_day(account):
-    proxy = make_proxy(account, name="shop_scraper")
+def test_charge_description_names_the_proxy_and_day(record, make_proxy):
+    proxy = make_proxy(name="shop_scraper")
     record(proxy, GB, day=TODAY - timedelta(days=3))
     assert Transaction.objects.get(type=TransactionType.CHARGE).description == (
         "Traffic of shop_scraper on 2026-03-11"
     )
 
 
-def test_backdated_records_are_accepted_up_to_the_limit(account):
-    proxy = make_proxy(account)
+def test_backdated_records_are_accepted_up_to_the_limit(record, make_proxy):
+    proxy = make_proxy()
     oldest = TODAY - timedelta(days=MAX_BACKDATE_DAYS)
     assert record(proxy, GB, day=oldest).date == oldest
 
@@ -228,27 +215,27 @@ def test_backdated_records_are_accepted_up_to_the_limit(account):
         ({"day": NOW}, "date"),
     ],
 )
-def test_bad_input_raises_and_writes_nothing(account, fields, field):
-    proxy = make_proxy(account)
+def test_bad_input_raises_and_writes_nothing(funded, make_proxy, fields, field):
+    proxy = make_proxy()
     values = {"proxy": proxy, "day": TODAY, "traffic_bytes": GB, "requests": 1, "now": NOW}
     with pytest.raises(ValidationError) as error:
         usage_record(**{**values, **fields})
     assert list(error.value.message_dict) == [field]
     assert not UsageDaily.objects.exists()
     assert not Transaction.objects.filter(type=TransactionType.CHARGE).exists()
-    assert Balance.objects.get(owner=account).funds_available == Decimal("10000.00")
+    assert Balance.objects.get(owner=funded).funds_available == Decimal("1000.00")
 
 
-def test_future_is_judged_in_utc(account):
-    proxy = make_proxy(account)
+def test_future_is_judged_in_utc(record, make_proxy):
+    proxy = make_proxy()
     late_evening = datetime(2026, 3, 14, 23, 59, tzinfo=UTC)
     with pytest.raises(ValidationError):
         record(proxy, 1, day=date(2026, 3, 15), now=late_evening)
     assert record(proxy, 1, day=date(2026, 3, 15), now=late_evening + timedelta(minutes=1))
 
 
-def test_record_returns_exactly_what_it_charged(account):
-    proxy = make_proxy(account, "4.00")
+def test_record_returns_exactly_what_it_charged(make_proxy):
+    proxy = make_proxy(plan=plan_at("4.00"))
     charged = [
         usage_record(proxy=proxy, day=TODAY, traffic_bytes=size, requests=1, now=NOW).charged
         for size in (GB, 1_250_000, 1, GB // 3)
@@ -257,8 +244,8 @@ def test_record_returns_exactly_what_it_charged(account):
     assert sum(charged) == charges(proxy)
 
 
-def test_usage_after_the_proxy_was_deleted_is_refused(account):
-    proxy = make_proxy(account)
+def test_usage_after_the_proxy_was_deleted_is_refused(record, make_proxy):
+    proxy = make_proxy()
     proxy_delete(proxy=proxy, now=NOW - timedelta(days=2))
     proxy.refresh_from_db()
     assert record(proxy, GB, day=TODAY - timedelta(days=2)).traffic_bytes == GB

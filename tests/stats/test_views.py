@@ -39,6 +39,8 @@ def usage_data(response) -> dict:
 
 
 def csv_rows(response) -> list[list[str]]:
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
     body = b"".join(response.streaming_content).decode()
     return list(csv.reader(io.StringIO(body)))
 
@@ -191,11 +193,15 @@ def test_page_query_count_is_constant(logged_in_client, user, today, django_asse
     add(1)
     # session, user, daily series, breakdown, idle proxies
     with django_assert_num_queries(5):
-        logged_in_client.get(PAGE)
+        response = logged_in_client.get(PAGE)
+    assert response.status_code == 200
+    assert len(response.context["breakdown"]) == 1
     add(9)
     with django_assert_num_queries(5):
         response = logged_in_client.get(PAGE)
+    assert response.status_code == 200
     assert len(response.context["breakdown"]) == 10
+    assert len(usage_data(response)["dates"]) >= 3
 
 
 # --- CSV export ---------------------------------------------------------------------------------
@@ -217,7 +223,7 @@ def test_csv_export_has_one_row_per_day_including_zero_days(logged_in_client, pr
     assert response.streaming
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == (
-        f'attachment; filename="usage-shop_scraper-{start.isoformat()}-{today.isoformat()}.csv"'
+        f'attachment; filename="shop_scraper_usage_{start.isoformat()}_{today.isoformat()}.csv"'
     )
     rows = csv_rows(response)
     assert rows[0] == ["date", "traffic_bytes", "requests", "cost_usd"]
@@ -261,6 +267,7 @@ def test_csv_export_rejects_bad_ranges(logged_in_client, proxy, params, message)
 
 
 def test_csv_export_of_another_accounts_or_deleted_proxy_is_404(logged_in_client, user, other_user):
+    assert logged_in_client.get(export_url(ProxyFactory(owner=user))).status_code == 200
     foreign = ProxyFactory(owner=other_user)
     UsageDailyFactory(proxy=foreign)
     assert logged_in_client.get(export_url(foreign)).status_code == 404
@@ -274,7 +281,8 @@ def test_csv_export_query_count_is_constant(
 ):
     # session, user, proxy, usage rows (streamed in chunks)
     with django_assert_num_queries(4):
-        csv_rows(logged_in_client.get(export_url(proxy)))
+        rows = csv_rows(logged_in_client.get(export_url(proxy)))
+    assert len(rows) == 1 + 30
     for offset in range(20):
         UsageDailyFactory(proxy=proxy, date=today - timedelta(days=offset))
     with django_assert_num_queries(4):

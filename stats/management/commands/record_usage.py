@@ -5,9 +5,9 @@ row: the proxy's public id, the UTC day (YYYY-MM-DD), and whole non-negative num
 requests.  Several rows may name the same proxy and day; they add up.  Blank lines are ignored.
 
 Every row is checked before anything is written.  If any row is bad, each bad row is reported on
-stderr with its line number, the command exits non-zero and nothing is recorded.  Otherwise all rows
-are applied in one transaction through `stats.services.usage_record` (totals, charges, limits and
-balance rules of A10), and a summary is printed.
+stderr with its line number, the command exits non-zero and nothing is recorded.  Otherwise all
+rows are applied in one transaction through `stats.services.usage_record_bulk` (totals, charges,
+limits and balance rules of A10), and a summary is printed.
 """
 
 import csv
@@ -19,12 +19,11 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils import timezone
 
 from common.money import ZERO
 from proxies.models import Proxy
-from stats.services import UsageValues, usage_record, usage_values_clean
+from stats.services import UsageEntry, UsageValues, usage_record_bulk, usage_values_clean
 
 HEADER = ["proxy_id", "date", "traffic_bytes", "requests"]
 PROBLEM_ORDER = ("date", "proxy", "traffic_bytes", "requests")
@@ -151,22 +150,19 @@ class Command(BaseCommand):
         # One order for every import (account, proxy, day), so two imports running at once lock
         # accounts in the same order and cannot deadlock; totals do not depend on the order.
         ordered = sorted(rows, key=lambda r: (r.proxy.owner_id, r.proxy.pk, r.values.day, r.line))
-        charged = ZERO
-        with transaction.atomic():
-            for row in ordered:
-                try:
-                    recorded = usage_record(
-                        proxy=row.proxy,
-                        day=row.values.day,
-                        traffic_bytes=row.values.traffic_bytes,
-                        requests=row.values.requests,
-                        now=now,
+        try:
+            recorded = usage_record_bulk(
+                entries=[
+                    UsageEntry(
+                        row.proxy, row.values.day, row.values.traffic_bytes, row.values.requests
                     )
-                except ValidationError as error:
-                    raise CommandError(
-                        f"line {row.line}: {' '.join(error.messages)} Nothing was recorded."
-                    ) from None
-                charged += recorded.charged
+                    for row in ordered
+                ],
+                now=now,
+            )
+        except ValidationError as error:
+            raise CommandError(f"{' '.join(error.messages)} Nothing was recorded.") from None
+        charged = sum((result.charged for result in recorded), ZERO)
         proxies = {row.proxy.pk for row in rows}
         accounts = {row.proxy.owner_id for row in rows}
         traffic = sum(row.values.traffic_bytes for row in rows)
