@@ -24,7 +24,7 @@ from django.views import View
 from django.views.generic import FormView
 
 from accounts.reauthentication import reauthentication_url, recently_authenticated
-from common.sorting import sort_by_column
+from common.sorting import search_param, sort_by_column
 
 from . import selectors, services
 from .filters import DEFAULT_SORT, SORT_FIELDS
@@ -61,7 +61,7 @@ COLUMNS = [
 def _list_context(request, **extra) -> dict:
     """Everything the API Keys page needs, in a constant number of queries (K14)."""
     params = request.GET
-    search = params.get("search", "").strip()[:100]
+    search = search_param(params)
     sorting = sort_by_column(
         params,
         fields=SORT_FIELDS,

@@ -14,6 +14,14 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 SORT_PARAM = "sort"
+SEARCH_PARAM = "search"
+SEARCH_MAX_LENGTH = 100
+
+
+def search_param(params: Mapping[str, str]) -> str:
+    """The table's search text: trimmed, cut to `SEARCH_MAX_LENGTH`, without NUL bytes (PostgreSQL
+    refuses them in text, and nobody searches for one)."""
+    return params.get(SEARCH_PARAM, "").replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
 
 
 def sort_parse(value: str | None, *, fields: Mapping[str, str], default: str) -> str:

@@ -16,7 +16,7 @@ from django.views.generic import FormView
 from billing import selectors as billing_selectors
 from billing.models import ProxyType
 from common.dates import current_month
-from common.sorting import sort_by_column
+from common.sorting import search_param, sort_by_column
 from proxies.geo import selectors as geo_selectors
 
 from . import selectors, services
@@ -81,8 +81,7 @@ class ProxyListView(View):
 
     def get(self, request):
         params = request.GET
-        # NUL bytes cannot be searched for (PostgreSQL refuses them in text): drop them.
-        search = params.get("search", "").replace("\x00", "").strip()[:100]
+        search = search_param(params)
         status = params.get("status", "")
         if status not in ProxyStatus.values:
             status = ""

@@ -5,7 +5,13 @@ import pytest
 from django.http import QueryDict
 from django.template.loader import render_to_string
 
-from common.sorting import SortColumn, sort_by_column, sort_parse
+from common.sorting import (
+    SEARCH_MAX_LENGTH,
+    SortColumn,
+    search_param,
+    sort_by_column,
+    sort_parse,
+)
 
 FIELDS = {"name": "name", "traffic": "total_used", "created": "created_at"}
 COLUMNS = [("name", "Name"), (None, "Countries"), ("traffic", "Traffic"), ("created", "Created")]
@@ -157,3 +163,9 @@ def test_header_cell_escapes_its_label():
     cell = SortColumn(key="name", label="<b>Name</b>", href="/?sort=name", next_sort="name")
     html = render_to_string("common/sortable_th.html", {"column": cell})
     assert "&lt;b&gt;Name&lt;/b&gt;" in html
+
+
+def test_search_param_is_trimmed_cut_and_free_of_nul_bytes():
+    assert search_param({}) == ""
+    assert search_param({"search": "  shop\x00 scraper  "}) == "shop scraper"
+    assert search_param({"search": "x" * (SEARCH_MAX_LENGTH + 50)}) == "x" * SEARCH_MAX_LENGTH

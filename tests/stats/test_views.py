@@ -11,7 +11,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from common.formatting import human_bytes
 from proxies.models import Proxy
 from tests.factories import ProxyFactory, UsageDailyFactory
 
@@ -53,21 +52,6 @@ def today():
 @pytest.fixture
 def proxy(user):
     return ProxyFactory(owner=user, name="shop_scraper")
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (0, "0 B"),
-        (999, "999 B"),
-        (1000, "1.00 KB"),
-        (1_500_000, "1.50 MB"),
-        (1_250_000_000, "1.25 GB"),
-        (3 * 10**12, "3.00 TB"),
-    ],
-)
-def test_human_bytes_uses_decimal_units(value, text):
-    assert human_bytes(value) == text
 
 
 @pytest.mark.parametrize("url", [PAGE, "/statistics/export/abc123.csv"])
