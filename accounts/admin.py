@@ -5,7 +5,9 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
 
-from .models import User
+from common.admin import ReadOnlyAdmin
+
+from .models import SecurityEvent, User
 
 
 class UserCreationForm(DjangoUserCreationForm):
@@ -33,3 +35,29 @@ class UserAdmin(DjangoUserAdmin):
         super().save_model(request, obj, form, change)
         if not change:
             User.objects.trust_email(obj)
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAdmin):
+    """Every account's security log (K27): read-only, searchable by account, key prefix and
+    address, filterable by event type and actor."""
+
+    list_display = ("created_at", "account", "event", "actor", "actor_user", "key_prefix", "ip")
+    list_filter = ("event", "actor")
+    search_fields = ("account__username", "account__email", "key_prefix", "ip")
+    list_select_related = ("account", "actor_user")
+    date_hierarchy = "created_at"
+    fields = (
+        "created_at",
+        "account",
+        "event",
+        "actor",
+        "actor_user",
+        "key_id",
+        "key_prefix",
+        "ip",
+        "user_agent",
+        "summary",
+        "details",
+    )
+    readonly_fields = fields

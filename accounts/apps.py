@@ -6,6 +6,11 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     default = True
 
+    def ready(self) -> None:
+        from . import receivers  # the security log's signal receivers (K27)
+
+        receivers.connect()
+
 
 class SecureAdminConfig(admin_apps.AdminConfig):
     """Django's admin app, served by `accounts.admin_site.SecureAdminSite`."""

@@ -1,7 +1,9 @@
 """Reads of user accounts."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+
+from .models import SecurityEvent
 
 
 class AmbiguousUser(Exception):
@@ -60,3 +62,12 @@ def user_for_command(*, user: str | None, user_id: int | None):
     if found is None:
         raise LookupError(f"No user {user!r}.")
     return found
+
+
+def security_event_list(*, account_id: int, event: str = "") -> QuerySet[SecurityEvent]:
+    """One account's security log, newest first (K27), optionally of one event type; the acting
+    staff user comes in the same query."""
+    events = SecurityEvent.objects.filter(account_id=account_id)
+    if event:
+        events = events.filter(event=event)
+    return events.select_related("actor_user").order_by("-created_at", "-id")

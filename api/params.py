@@ -1,6 +1,7 @@
-"""Query parameters of the Public API: paging (A4), UTC days and date ranges, money (A5).
+"""Parameters of the Public API: paging (A4), UTC days and date ranges, money (A5), and request
+bodies that refuse undeclared fields (`StrictInputSerializer`).
 
-Shared by the proxy, geo, stats and billing endpoints.  DRF's settings do not load this module.
+Shared by the key, proxy, geo, stats and billing endpoints.  DRF's settings do not load this module.
 
 Empty values.  An optional query parameter sent with an empty value (`?order=&statistic_to=`) is
 the same as leaving it out: its default applies.  That is what a client expects of a form-like
@@ -17,10 +18,12 @@ range's order and longest span) are written into the parameter descriptions, by 
 """
 
 import re
+from collections.abc import Mapping
 from datetime import date
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
+from rest_framework.settings import api_settings
 
 from common.dates import MAX_REPORT_DAYS
 
@@ -199,3 +202,33 @@ class MoneyField(serializers.DecimalField):
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("coerce_to_string", False)
         super().__init__(**kwargs)
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """Refuses fields it does not declare, naming each, instead of silently ignoring them."""
+
+    # Its schema says so: `additionalProperties: false` (api.schema.PublicAPIAutoSchema).
+    refuses_undeclared_fields = True
+
+    def undeclared_field_errors(self, data: Mapping) -> dict[str, list[str]]:
+        allowed = ", ".join(self.fields)
+        return {
+            str(name): [f"Unknown field. Allowed fields: {allowed}."]
+            for name in data
+            if name not in self.fields
+        }
+
+    def to_internal_value(self, data):
+        errors = self.undeclared_field_errors(data) if isinstance(data, Mapping) else {}
+        try:
+            value = super().to_internal_value(data)
+        except exceptions.ValidationError as exc:
+            if not errors:
+                raise
+            detail = exc.detail
+            if not isinstance(detail, dict):
+                detail = {api_settings.NON_FIELD_ERRORS_KEY: detail}
+            raise exceptions.ValidationError({**detail, **errors}) from None
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return value

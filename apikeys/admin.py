@@ -5,7 +5,11 @@ action un-revokes.  Keys are created by their owners (dashboard) or by `create_a
 """
 
 from django.contrib import admin, messages
+from django.template.loader import render_to_string
 from django.utils import timezone
+
+from accounts.models import SecurityActor, SecurityEvent
+from accounts.services import Origin
 
 from .models import APIKey
 from .scopes import SCOPES
@@ -73,6 +77,9 @@ class APIKeyAdmin(admin.ModelAdmin):
         "last_used_ip",
         "revoked_at",
         "revoked_by",
+        "rotated_to",
+        "expiry_reminder_sent_at",
+        "security_log",
     )
     readonly_fields = fields
 
@@ -80,13 +87,26 @@ class APIKeyAdmin(admin.ModelAdmin):
     def state(self, obj: APIKey) -> str:
         if obj.is_revoked:
             return "revoked"
+        if obj.is_retiring:
+            return "retired" if obj.is_expired() else "retiring"
         return "expired" if obj.is_expired() else "active"
+
+    @admin.display(description="security log")
+    def security_log(self, obj: APIKey) -> str:
+        """The key's own entries of its owner's security log (K27), newest first."""
+        entries = (
+            SecurityEvent.objects.filter(account_id=obj.owner_id, key_id=obj.pk)
+            .select_related("actor_user")
+            .order_by("-created_at", "-id")[:100]
+        )
+        return render_to_string("admin/apikeys/security_log.html", {"entries": entries})
 
     @admin.action(description="Revoke selected API keys", permissions=["change"])
     def revoke_selected(self, request, queryset):
         now = timezone.now()
+        origin = Origin.from_request(request, actor=SecurityActor.STAFF)
         revoked = sum(
-            api_key_revoke(api_key=api_key, revoked_by=request.user, now=now)
+            api_key_revoke(api_key=api_key, revoked_by=request.user, now=now, origin=origin)
             for api_key in queryset.not_revoked()
         )
         self.message_user(request, f"Revoked {revoked} API key(s).", messages.SUCCESS)

@@ -6,7 +6,6 @@ times more than the query itself, and this runs on every API request.  Last-used
 most once a minute per key (K15).
 """
 
-import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,9 +14,8 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.settings import api_settings
-from rest_framework.throttling import BaseThrottle
 
+from common.clientip import client_address, client_ip
 from common.metrics import AUTH_FAILURES, RATE_LIMITED
 
 from . import crypto, ratelimit
@@ -48,6 +46,8 @@ class RateLimited(exceptions.Throttled):
         "key": "Rate limit exceeded for this API key. Retry after the time in Retry-After.",
         "account": "Rate limit exceeded for this account (all its keys together). Retry after "
         "the time in Retry-After.",
+        "leak_report": "Too many leak reports from this address. Retry after the time in "
+        "Retry-After.",
     }
 
     def __init__(self, verdict: "ratelimit.Verdict") -> None:
@@ -100,23 +100,6 @@ def _aware(value: datetime | str | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _client_ip(request) -> str | None:
-    # DRF's ident honours the NUM_PROXIES setting for deployments behind a load balancer.
-    ident = BaseThrottle().get_ident(request)
-    try:
-        return str(ipaddress.ip_address(ident.strip()))
-    except (ValueError, AttributeError):
-        return None
-
-
-def _client_address(request) -> str:
-    """The client address as the limiter keys it (A13), unvalidated: with no proxy in front,
-    REMOTE_ADDR as the server saw it; behind proxies, DRF's reading of X-Forwarded-For."""
-    if not api_settings.NUM_PROXIES:
-        return request.META.get("REMOTE_ADDR") or "?"
-    return BaseThrottle().get_ident(request) or "?"
-
-
 _LOOKUP_SQL: str | None = None
 
 
@@ -129,7 +112,8 @@ def _lookup_sql() -> str:
         # Identifiers come from model metadata, the digest is a bound parameter.
         _LOOKUP_SQL = (
             f"SELECT k.{qn('id')}, k.{qn('owner_id')}, k.{qn('scopes')}, k.{qn('expires_at')}, "  # noqa: S608
-            f"k.{qn('revoked_at')}, k.{qn('last_used_at')}, u.{qn('is_active')} "
+            f"k.{qn('revoked_at')}, k.{qn('last_used_at')}, u.{qn('is_active')}, "
+            f"k.{qn('rotated_to_id')} "
             f"FROM {qn(APIKey._meta.db_table)} k "
             f"INNER JOIN {qn(user_table)} u ON u.{qn('id')} = k.{qn('owner_id')} "
             f"WHERE k.{qn('digest')} = %s"
@@ -163,7 +147,7 @@ class APIKeyAuthentication(BaseAuthentication):
         key = read_key(request)
         if key is None:
             return None
-        ip = _client_address(request)
+        ip = client_address(request)
         # Typos and look-alikes fail the checksum here, before any database work.
         if not crypto.is_well_formed(key, settings.API_KEY_PREFIX):
             if blocked := ratelimit.ip_blocked(ip=ip):
@@ -183,7 +167,7 @@ class APIKeyAuthentication(BaseAuthentication):
         if row is None:
             ratelimit.record_failure(ip=ip)
             raise InvalidAPIKey()
-        key_id, owner_id, scopes, expires_at, revoked_at, last_used_at, owner_active = row
+        key_id, owner_id, scopes, expires_at, revoked_at, last_used_at, owner_active, rotated = row
         if revoked_at is not None or not owner_active:
             ratelimit.record_failure(ip=ip)
             raise InvalidAPIKey()
@@ -191,6 +175,9 @@ class APIKeyAuthentication(BaseAuthentication):
         expires_at = _aware(expires_at)
         if expires_at is not None and expires_at <= now:
             ratelimit.record_failure(ip=ip)
+            if rotated is not None:
+                # K25: retired at the end of its rotation's grace period, like a revoked key.
+                raise InvalidAPIKey("This API key was rotated and has been retired.")
             raise ExpiredAPIKey(
                 f"This API key expired at {expires_at:%Y-%m-%dT%H:%M:%SZ}. "
                 "Create a new key in the dashboard."
@@ -206,7 +193,7 @@ class APIKeyAuthentication(BaseAuthentication):
         interval = timedelta(seconds=settings.API_KEY_LAST_USED_INTERVAL)
         if last_used_at is None or now - last_used_at >= interval:
             # Due about once a minute per key: only then is the address checked for storage.
-            api_key_touch(key_id=key_id, ip=_client_ip(request), last_used_at=last_used_at, now=now)
+            api_key_touch(key_id=key_id, ip=client_ip(request), last_used_at=last_used_at, now=now)
         principal = APIKeyPrincipal(
             key_id=key_id,
             owner_id=owner_id,

@@ -39,6 +39,7 @@ RATE_SETTINGS = {
     "API_KEY_RATE_BURST": "requests a key may send at once",
     "API_ACCOUNT_RATE_LIMIT": "requests per second per account, all its keys together",
     "API_ACCOUNT_RATE_BURST": "requests an account may send at once",
+    "API_LEAK_REPORT_LIMIT": "leak reports per minute per client address",
 }
 
 

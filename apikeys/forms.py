@@ -6,6 +6,7 @@ from django import forms
 
 from .models import Expiration
 from .scopes import SCOPES
+from .services import DEFAULT_GRACE, GRACE_LABELS
 
 
 class APIKeyCreateForm(forms.Form):
@@ -21,4 +22,16 @@ class APIKeyCreateForm(forms.Form):
     )
     expiration = forms.ChoiceField(
         choices=Expiration.choices, initial=Expiration.DAYS_90, label="Expiration"
+    )
+
+
+class APIKeyRotateForm(forms.Form):
+    """K25: how long the old key keeps working after its replacement is made."""
+
+    grace = forms.ChoiceField(
+        choices=list(GRACE_LABELS.items()),
+        initial=DEFAULT_GRACE,
+        widget=forms.RadioSelect,
+        label="Keep the old key working for",
+        error_messages={"invalid_choice": "Choose a grace period from the list."},
     )

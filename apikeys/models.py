@@ -31,6 +31,11 @@ class APIKeyQuerySet(models.QuerySet):
     def expired(self, now: datetime | None = None) -> "APIKeyQuerySet":
         return self.filter(revoked_at__isnull=True, expires_at__lte=now or timezone.now())
 
+    def counted(self, now: datetime | None = None) -> "APIKeyQuerySet":
+        """Keys that count against the per-account limit (K7): active and not retiring, so a
+        rotation counts as one key while its old key works out its grace period (K25)."""
+        return self.active(now).filter(rotated_to__isnull=True)
+
     def revoked(self) -> "APIKeyQuerySet":
         return self.filter(revoked_at__isnull=False)
 
@@ -75,6 +80,13 @@ class APIKey(models.Model):
         blank=True,
         related_name="+",
     )
+    # K25: set when the key was rotated; `expires_at` is then the end of its grace period, after
+    # which it is refused as retired (401 invalid_api_key), not as expired.
+    rotated_to = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rotated_from"
+    )
+    # K26: when the expiry reminder went out; claimed by a conditional UPDATE, so it goes once.
+    expiry_reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = APIKeyQuerySet.as_manager()
 
@@ -99,6 +111,11 @@ class APIKey(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def is_retiring(self) -> bool:
+        """Rotated: works until `expires_at`, the end of its grace period (K25)."""
+        return self.rotated_to_id is not None
 
     def is_expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())

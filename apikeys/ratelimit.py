@@ -66,7 +66,8 @@ class BucketState:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """The limiter's answer.  `refused_by` is "ip", "key" or "account" when refused."""
+    """The limiter's answer.  `refused_by` is "ip", "key", "account" or "leak_report" when
+    refused."""
 
     allowed: bool
     retry_after: float = 0.0
@@ -408,3 +409,27 @@ def ip_blocked(*, ip: str | None) -> Verdict | None:
     if failures is not None and int(failures) >= fail_limit:
         return Verdict(False, FAILURE_WINDOW_SECONDS - (now_s % FAILURE_WINDOW_SECONDS), "ip")
     return None
+
+
+LEAK_REPORT_WINDOW_SECONDS = 60
+
+
+def leak_report(*, ip: str | None) -> Verdict:
+    """K28: a client address may send API_LEAK_REPORT_LIMIT leak reports a minute, a budget of
+    their own (a fixed window in the shared cache: exact across processes with Redis).  Fails
+    open when the cache is away, like every limit here."""
+    limit = int(settings.API_LEAK_REPORT_LIMIT)
+    now_s = clock()
+    window = int(now_s // LEAK_REPORT_WINDOW_SECONDS)
+    name = f"rl:leak:{(ip or '?')[:MAX_ADDRESS_LENGTH]}:{window}"
+    cache.add(name, 0, LEAK_REPORT_WINDOW_SECONDS + 1)
+    try:
+        count = int(cache.incr(name))
+    except ValueError:
+        return Verdict(True)
+    retry_after = LEAK_REPORT_WINDOW_SECONDS - now_s % LEAK_REPORT_WINDOW_SECONDS
+    policy = Policy("leak_report", limit / LEAK_REPORT_WINDOW_SECONDS, limit)
+    state = BucketState(policy, max(limit - count, 0), math.ceil(retry_after))
+    if count > limit:
+        return Verdict(False, retry_after, "leak_report", (state,))
+    return Verdict(True, buckets=(state,))

@@ -1,6 +1,9 @@
-"""Every write to API keys: creation (with the per-account limit) and revocation.
+"""Every write to API keys: creation (with the per-account limit), rotation, revocation, leak
+reports and expiry reminders.
 
-The dashboard, the management commands and the admin all call these functions.
+The dashboard, the management commands, the admin and the Public API all call these functions.
+Each change and its security log entry (K27) are written in one transaction; `origin` says who
+made the change and from where.
 """
 
 import calendar
@@ -13,11 +16,29 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import SecurityEventType
+from accounts.services import SYSTEM, Origin, security_event_record
+
 from . import crypto
 from .models import APIKey, Expiration
 from .scopes import normalize_scopes
 
 NAME_MAX_LENGTH = 100
+
+# K25: how long a rotated key keeps working.  `now` retires it at once.
+GRACE_PERIODS = {
+    "now": timedelta(0),
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+}
+DEFAULT_GRACE = "24h"
+GRACE_LABELS = {
+    "now": "Now (the old key stops at once)",
+    "1h": "1 hour",
+    "24h": "24 hours",
+    "7d": "7 days",
+}
 
 
 @dataclass(frozen=True)
@@ -80,11 +101,13 @@ def api_key_create(
     scopes: list[str] | tuple[str, ...],
     expiration: str = Expiration.DAYS_90,
     now: datetime | None = None,
+    origin: Origin = SYSTEM,
 ) -> CreatedAPIKey:
     """Create a key for `owner` and return it with its full value, shown to the owner exactly once.
 
     Raises ValidationError for a bad name, unknown or missing scopes, an unknown expiration, or when
-    the owner already has the maximum number of active keys (K7).
+    the owner already has the maximum number of active keys (K7; a key retiring after a rotation
+    does not count, K25).
     """
     now = now or timezone.now()
     name = clean_name(name)
@@ -94,23 +117,47 @@ def api_key_create(
         raise ValidationError({"scopes": str(error)}) from None
     expires_at = expiry_for(expiration, now=now)
 
-    # Lock the owner's row so concurrent creates are counted one after the other (K7).  On SQLite
-    # the IMMEDIATE transaction mode serialises writers instead (see settings).
-    get_user_model().objects.select_for_update().filter(pk=owner.pk).exists()
+    _owner_lock(owner.pk)
     if (
-        APIKey.objects.filter(owner=owner).active(now).count()
+        APIKey.objects.filter(owner=owner).counted(now).count()
         >= settings.API_KEY_MAX_ACTIVE_PER_ACCOUNT
     ):
         raise ValidationError(api_key_limit_reached_message(), code="limit_reached")
+    created = _key_insert(
+        owner_id=owner.pk,
+        name=name,
+        scopes=" ".join(scope_names),
+        expiration=expiration,
+        expires_at=expires_at,
+        now=now,
+    )
+    _log(created.api_key, SecurityEventType.KEY_CREATED, origin, now, **_key_details(created))
+    return created
 
+
+def _owner_lock(owner_id: int) -> None:
+    # Lock the owner's row so concurrent creates and rotations are counted one after the other
+    # (K7).  On SQLite the IMMEDIATE transaction mode serialises writers instead (see settings).
+    get_user_model().objects.select_for_update().filter(pk=owner_id).exists()
+
+
+def _key_insert(
+    *,
+    owner_id: int,
+    name: str,
+    scopes: str,
+    expiration: str,
+    expires_at: datetime | None,
+    now: datetime,
+) -> CreatedAPIKey:
     prefix = settings.API_KEY_PREFIX
     key = crypto.generate_key(prefix)
     api_key = APIKey.objects.create(
-        owner=owner,
+        owner_id=owner_id,
         name=name,
         display_prefix=crypto.display_prefix(key, prefix),
         digest=crypto.digest(key, settings.API_KEY_SECRET),
-        scopes=" ".join(scope_names),
+        scopes=scopes,
         expiration=expiration,
         created_at=now,
         expires_at=expires_at,
@@ -118,10 +165,115 @@ def api_key_create(
     return CreatedAPIKey(api_key=api_key, key=key)
 
 
-def api_key_revoke(*, api_key: APIKey, revoked_by=None, now: datetime | None = None) -> bool:
-    """Revoke `api_key` for good (K17).  Returns False if it was already revoked (nothing changes).
+def _key_details(created: CreatedAPIKey) -> dict:
+    api_key = created.api_key
+    return {
+        "name": api_key.name,
+        "scopes": api_key.scope_list,
+        "expires_at": api_key.expires_at.isoformat() if api_key.expires_at else None,
+    }
 
-    A single conditional UPDATE: concurrent revocations record the first revoker only.
+
+def _log(
+    api_key: APIKey, event: SecurityEventType, origin: Origin, now: datetime, **details
+) -> None:
+    security_event_record(
+        account_id=api_key.owner_id,
+        event=event,
+        origin=origin,
+        key_id=api_key.pk,
+        key_prefix=api_key.display_prefix,
+        details=details,
+        now=now,
+    )
+
+
+def clean_grace(grace: object) -> str:
+    if grace not in GRACE_PERIODS:
+        choices = ", ".join(GRACE_PERIODS)
+        raise ValidationError({"grace": f"Choose a grace period: one of {choices}."})
+    return str(grace)
+
+
+@transaction.atomic
+def api_key_rotate(
+    *,
+    owner_id: int,
+    key_id: int,
+    grace: str = DEFAULT_GRACE,
+    now: datetime | None = None,
+    origin: Origin = SYSTEM,
+) -> CreatedAPIKey:
+    """Replace `owner_id`'s key `key_id` with a new key of the same name, scopes and expiration
+    option (expiry counted afresh from now), and retire the old one when `grace` ends (K25).
+
+    The old key's expiry becomes the end of the grace period (or stays, if it comes sooner), so
+    no job is needed to retire it: from then on authentication refuses it as retired.  A rotation
+    counts against the key limit as one key.  Raises APIKey.DoesNotExist for a key the owner does
+    not have, ValidationError for a bad grace period or a key that is revoked, expired or already
+    rotated.
+    """
+    now = now or timezone.now()
+    grace = clean_grace(grace)
+    _owner_lock(owner_id)
+    old = APIKey.objects.select_for_update().get(pk=key_id, owner_id=owner_id)
+    if old.is_revoked:
+        raise ValidationError("This key is revoked; create a new key instead.", code="revoked")
+    if old.is_retiring:
+        raise ValidationError(
+            "This key was already rotated; rotate its replacement instead.", code="rotated"
+        )
+    if old.is_expired(now):
+        raise ValidationError("This key has expired; create a new key instead.", code="expired")
+    created = _key_insert(
+        owner_id=owner_id,
+        name=old.name,
+        scopes=old.scopes,
+        expiration=old.expiration,
+        expires_at=expiry_for(old.expiration, now=now),
+        now=now,
+    )
+    retires_at = now + GRACE_PERIODS[grace]
+    if old.expires_at is None or retires_at < old.expires_at:
+        old.expires_at = retires_at
+    old.rotated_to = created.api_key
+    old.save(update_fields=["expires_at", "rotated_to"])
+    _log(
+        old,
+        SecurityEventType.KEY_ROTATED,
+        origin,
+        now,
+        grace=grace,
+        retires_at=old.expires_at.isoformat(),
+        replacement=created.api_key.display_prefix,
+    )
+    if old.expires_at <= now:
+        _log(
+            old,
+            SecurityEventType.KEY_RETIRED,
+            origin,
+            now,
+            replacement=created.api_key.display_prefix,
+        )
+    _log(
+        created.api_key,
+        SecurityEventType.KEY_CREATED,
+        origin,
+        now,
+        rotated_from=old.display_prefix,
+        **_key_details(created),
+    )
+    return created
+
+
+@transaction.atomic
+def api_key_revoke(
+    *, api_key: APIKey, revoked_by=None, now: datetime | None = None, origin: Origin = SYSTEM
+) -> bool:
+    """Revoke `api_key` for good (K17).  Returns False if it was already revoked (nothing changes,
+    nothing is logged).
+
+    A single conditional UPDATE: concurrent revocations record (and log) the first revoker only.
     """
     now = now or timezone.now()
     updated = APIKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
@@ -129,17 +281,60 @@ def api_key_revoke(*, api_key: APIKey, revoked_by=None, now: datetime | None = N
     )
     if updated:
         api_key.revoked_at, api_key.revoked_by = now, revoked_by
+        _log(api_key, SecurityEventType.KEY_REVOKED, origin, now, name=api_key.name)
     return bool(updated)
 
 
-def api_key_revoke_by_value(*, key: str, revoked_by=None, now: datetime | None = None) -> APIKey:
+def api_key_revoke_by_value(
+    *, key: str, revoked_by=None, now: datetime | None = None, origin: Origin = SYSTEM
+) -> APIKey:
     """Revoke the key whose full value is `key`.  Raises APIKey.DoesNotExist if there is none."""
     prefix = settings.API_KEY_PREFIX
     if not crypto.is_well_formed(key, prefix):
         raise APIKey.DoesNotExist("That is not a well-formed API key.")
     api_key = APIKey.objects.get(digest=crypto.digest(key, settings.API_KEY_SECRET))
-    api_key_revoke(api_key=api_key, revoked_by=revoked_by, now=now)
+    api_key_revoke(api_key=api_key, revoked_by=revoked_by, now=now, origin=origin)
     return api_key
+
+
+def api_key_find_by_value(*, key: str) -> APIKey:
+    """The key whose full value is `key` (an operator's command names a key this way).  Raises
+    APIKey.DoesNotExist for a malformed or unknown key."""
+    prefix = settings.API_KEY_PREFIX
+    if not crypto.is_well_formed(key, prefix):
+        raise APIKey.DoesNotExist("That is not a well-formed API key.")
+    return APIKey.objects.get(digest=crypto.digest(key, settings.API_KEY_SECRET))
+
+
+@transaction.atomic
+def api_keys_revoke_reported(
+    *, credentials: list[str], origin: Origin, now: datetime | None = None
+) -> list[APIKey]:
+    """K28: revoke every live key among `credentials` (a leak report) and return them.
+
+    The same work whatever the credentials are: each one is digested (well-formed or not), then
+    one SELECT and one conditional UPDATE cover the whole report.  Only the log entries (one per
+    live key) depend on how many were live; the owners' e-mails are the caller's to send after the
+    answer has gone (see the endpoint).
+    """
+    now = now or timezone.now()
+    secret = settings.API_KEY_SECRET
+    digests = {crypto.digest(credential, secret) for credential in credentials}
+    live = list(
+        APIKey.objects.select_for_update()
+        .filter(digest__in=digests)
+        .active(now)
+        .select_related("owner")
+    )
+    APIKey.objects.filter(pk__in=[api_key.pk for api_key in live], revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+    for api_key in live:
+        api_key.revoked_at = now
+        _log(
+            api_key, SecurityEventType.KEY_REVOKED, origin, now, name=api_key.name, reason="leaked"
+        )
+    return live
 
 
 def api_key_touch(
@@ -158,3 +353,20 @@ def api_key_touch(
     else:
         queryset = queryset.filter(last_used_at__lte=cutoff)
     return bool(queryset.update(last_used_at=now, last_used_ip=ip))
+
+
+def api_key_expiry_reminder_claim(*, api_key: APIKey, now: datetime) -> bool:
+    """Mark `api_key`'s expiry reminder as sent (K26), unless a run already did: one conditional
+    UPDATE, so overlapping runs of the reminder command send each reminder once."""
+    return bool(
+        APIKey.objects.filter(pk=api_key.pk, expiry_reminder_sent_at__isnull=True).update(
+            expiry_reminder_sent_at=now
+        )
+    )
+
+
+def api_key_expiry_reminder_release(*, api_key: APIKey, claimed_at: datetime) -> None:
+    """Undo a claim whose mail could not be sent, so the next run tries again."""
+    APIKey.objects.filter(pk=api_key.pk, expiry_reminder_sent_at=claimed_at).update(
+        expiry_reminder_sent_at=None
+    )

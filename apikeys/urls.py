@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.APIKeyListView.as_view(), name="list"),
     path("new/", views.APIKeyCreateView.as_view(), name="create"),
     path("<int:pk>/revoke/", views.APIKeyRevokeView.as_view(), name="revoke"),
+    path("<int:pk>/rotate/", views.APIKeyRotateView.as_view(), name="rotate"),
 ]

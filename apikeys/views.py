@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
@@ -23,12 +24,14 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.generic import FormView
 
+from accounts.models import SecurityActor
 from accounts.reauthentication import reauthentication_url, recently_authenticated
+from accounts.services import Origin
 from common.sorting import search_param, sort_by_column
 
 from . import selectors, services
 from .filters import DEFAULT_SORT, SORT_FIELDS
-from .forms import APIKeyCreateForm
+from .forms import APIKeyCreateForm, APIKeyRotateForm
 from .models import APIKey
 from .scopes import scope_groups
 
@@ -87,6 +90,7 @@ def _list_context(request, **extra) -> dict:
         "limit_reached": active_count >= limit,
         "scope_groups": scope_groups(),
         "form": APIKeyCreateForm(),
+        "rotate_form": APIKeyRotateForm(),
         "show_create": False,
     }
     context.update(extra)
@@ -110,6 +114,20 @@ def api_key_created_notify(request, api_key: APIKey) -> None:
     get_account_adapter(request).send_notification_mail(
         "account/email/api_key_created", request.user, {"api_key": api_key}
     )
+
+
+def _show_new_key(request, created: services.CreatedAPIKey, **extra):
+    """The API Keys page with the new key shown once (K6), after a create or a rotation (K25)."""
+    response = render(
+        request,
+        "apikeys/apikey_list.html",
+        _list_context(request, created=created, created_key=created.key, **extra),
+    )
+    api_key_created_notify(request, created.api_key)
+    # K6: the key must not survive in any cache, so reload/back cannot bring it back.
+    add_never_cache_headers(response)
+    patch_cache_control(response, no_store=True)
+    return response
 
 
 class APIKeyListView(View):
@@ -163,6 +181,7 @@ class APIKeyCreateView(FormView):
                 name=form.cleaned_data["name"],
                 scopes=form.cleaned_data["scopes"],
                 expiration=form.cleaned_data["expiration"],
+                origin=Origin.from_request(self.request, actor=SecurityActor.OWNER),
             )
         except ValidationError as error:
             if hasattr(error, "error_dict"):
@@ -171,16 +190,7 @@ class APIKeyCreateView(FormView):
             else:
                 form.add_error(None, error.messages)
             return self.form_invalid(form)
-        response = render(
-            self.request,
-            "apikeys/apikey_list.html",
-            _list_context(self.request, created=created, created_key=created.key),
-        )
-        api_key_created_notify(self.request, created.api_key)
-        # K6: the key must not survive in any cache, so reload/back cannot bring it back.
-        add_never_cache_headers(response)
-        patch_cache_control(response, no_store=True)
-        return response
+        return _show_new_key(self.request, created)
 
     def form_invalid(self, form):
         return render(
@@ -204,8 +214,47 @@ class APIKeyRevokeView(View):
 
     def post(self, request, pk: int):
         api_key = selectors.api_key_get_for_owner(owner=request.user, key_id=pk)
-        services.api_key_revoke(api_key=api_key, revoked_by=request.user)
+        services.api_key_revoke(
+            api_key=api_key,
+            revoked_by=request.user,
+            origin=Origin.from_request(request, actor=SecurityActor.OWNER),
+        )
         messages.success(
             request, f"API key “{api_key.name}” ({api_key.display_prefix}...) was revoked."
         )
         return redirect(reverse("apikeys:list"))
+
+
+@method_decorator(reauthentication_required(allow_get=True, app="apikeys"), name="dispatch")
+class APIKeyRotateView(View):
+    """GET: confirmation page with the grace choice (no JavaScript).  POST: make the replacement,
+    show it once like a new key, and retire the old key when the grace period ends (K25).
+    Re-authentication as for creating a key (AS5)."""
+
+    template_name = "apikeys/apikey_rotate.html"
+
+    def get(self, request, pk: int):
+        api_key = selectors.api_key_get_for_owner(owner=request.user, key_id=pk)
+        return render(request, self.template_name, {"api_key": api_key, "form": APIKeyRotateForm()})
+
+    def post(self, request, pk: int):
+        api_key = selectors.api_key_get_for_owner(owner=request.user, key_id=pk)
+        form = APIKeyRotateForm(request.POST)
+        if not form.is_valid():
+            return render(
+                request, self.template_name, {"api_key": api_key, "form": form}, status=400
+            )
+        try:
+            created = services.api_key_rotate(
+                owner_id=request.user.pk,
+                key_id=api_key.pk,
+                grace=form.cleaned_data["grace"],
+                origin=Origin.from_request(request, actor=SecurityActor.OWNER),
+            )
+        except APIKey.DoesNotExist:
+            raise Http404("No such API key.") from None
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(reverse("apikeys:list"))
+        api_key.refresh_from_db()
+        return _show_new_key(request, created, rotated=api_key)

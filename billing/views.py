@@ -9,16 +9,10 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views import View
 
+from common.paging import page_number
+
 from . import selectors
 from .forms import TRANSACTIONS_PER_PAGE, TransactionFilterForm
-
-
-def page_number(value: str | None) -> int:
-    """The 1-based page asked for; anything unreadable or below 1 is page 1."""
-    try:
-        return max(1, int(value or 1))
-    except ValueError:
-        return 1
 
 
 class BillingView(View):

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from accounts.views import SecurityEventListView
 from api.schema_view import PublicSchemaView
 from api.views import EndpointNotFoundView
 from common.metrics import metrics_view
@@ -21,6 +22,7 @@ urlpatterns = [
     path("proxies/", include("proxies.urls")),
     path("statistics/", include("stats.urls")),
     path("billing/", include("billing.urls")),
+    path("security-log/", SecurityEventListView.as_view(), name="security_log"),
     path("v1/schema", PublicSchemaView.as_view(), name="api-schema"),
     path("v1/docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # The Public API: each app owns its routes.
@@ -28,6 +30,7 @@ urlpatterns = [
     path("v1/", include("stats.api.urls")),
     path("v1/", include("billing.api.urls")),
     path("v1/", include("proxies.geo.api.urls")),
+    path("v1/", include("apikeys.api.urls")),
     re_path(r"^v1/", extend_schema(exclude=True)(EndpointNotFoundView).as_view()),
 ]
 

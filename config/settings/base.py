@@ -4,7 +4,9 @@ Variables: DATABASE_URL (SQLite file by default), REDIS_URL (cache and rate limi
 when unset), EMAIL_URL (mail backend, e.g. smtp://user:pass@host:587?tls=True; the console when
 unset), DEFAULT_FROM_EMAIL, DJANGO_SECRET_KEY, API_KEY_SECRET (HMAC key for API key digests),
 ALLOWED_HOSTS, NUM_PROXIES (reverse proxies in front that append to X-Forwarded-For; default 0),
-API_KEY_RATE_LIMIT (requests/second per key), API_KEY_RATE_BURST.
+API_KEY_RATE_LIMIT (requests/second per key), API_KEY_RATE_BURST, API_LEAK_REPORT_LIMIT (leak
+reports per client address per minute), DASHBOARD_URL (the dashboard's address, for links in
+e-mails).
 """
 
 import os
@@ -270,6 +272,12 @@ API_KEY_PREFIX = os.environ.get("API_KEY_PREFIX", "2xt_")
 # Keyed digest secret.  Separate from SECRET_KEY so rotating session signing never invalidates keys.
 API_KEY_SECRET = os.environ.get("API_KEY_SECRET", "")
 API_KEY_MAX_ACTIVE_PER_ACCOUNT = 10
+# K26: the days before expiry `send_key_expiry_reminders` looks ahead by default.
+API_KEY_EXPIRY_REMINDER_DAYS = 7
+# K28: leak reports (POST /v1/credentials/revoke) one client address may send, per minute.
+API_LEAK_REPORT_LIMIT = env_number("API_LEAK_REPORT_LIMIT", "10")
+# Where the dashboard is reached, for links in e-mails sent outside a request (reminders).
+DASHBOARD_URL = os.environ.get("DASHBOARD_URL", "http://127.0.0.1:8000").rstrip("/")
 # Proxies an account may have (deleted ones do not count).
 PROXY_MAX_PER_ACCOUNT = int(os.environ.get("PROXY_MAX_PER_ACCOUNT", "500"))
 # K15: last-used is written at most once per this many seconds per key.

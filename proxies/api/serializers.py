@@ -15,14 +15,14 @@ from decimal import Decimal
 from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import exceptions, serializers
-from rest_framework.settings import api_settings
+from rest_framework import serializers
 
 from api.params import (
     ISODateField,
     MoneyField,
     PageParamsSerializer,
     QueryTextField,
+    StrictInputSerializer,
     check_date_range,
     range_rules,
 )
@@ -81,36 +81,6 @@ class JSONNumberField(serializers.Field):
         return value
 
     def to_representation(self, value):
-        return value
-
-
-class StrictInputSerializer(serializers.Serializer):
-    """Refuses fields it does not declare, naming each, instead of silently ignoring them."""
-
-    # Its schema says so: `additionalProperties: false` (api.schema.PublicAPIAutoSchema).
-    refuses_undeclared_fields = True
-
-    def undeclared_field_errors(self, data: Mapping) -> dict[str, list[str]]:
-        allowed = ", ".join(self.fields)
-        return {
-            str(name): [f"Unknown field. Allowed fields: {allowed}."]
-            for name in data
-            if name not in self.fields
-        }
-
-    def to_internal_value(self, data):
-        errors = self.undeclared_field_errors(data) if isinstance(data, Mapping) else {}
-        try:
-            value = super().to_internal_value(data)
-        except exceptions.ValidationError as exc:
-            if not errors:
-                raise
-            detail = exc.detail
-            if not isinstance(detail, dict):
-                detail = {api_settings.NON_FIELD_ERRORS_KEY: detail}
-            raise exceptions.ValidationError({**detail, **errors}) from None
-        if errors:
-            raise exceptions.ValidationError(errors)
         return value
 
 

@@ -297,14 +297,25 @@ def test_an_empty_required_parameter_is_refused(schema, api_client, make_key, pa
 def test_every_operation_documents_the_errors_every_request_can_meet(schema):
     for path, method, op in operations(schema):
         responses = op["responses"]
-        for status in ("401", "403", "429", "500", "503"):
+        authenticated = bool(op.get("security"))
+        expected = ("401", "403", "429", "500", "503") if authenticated else ("429", "500", "503")
+        for status in expected:
             assert status in responses, (path, method, status)
             body = responses[status]["content"]["application/json"]["schema"]
             assert body == {"$ref": "#/components/schemas/ErrorEnvelope"}
-        assert "WWW-Authenticate" in responses["401"]["headers"]
         assert "Retry-After" in responses["429"]["headers"]
+        if not authenticated:
+            # The leak report needs no key: it cannot answer 401 or 403.
+            assert "401" not in responses and "403" not in responses, (path, method)
+            continue
+        assert "WWW-Authenticate" in responses["401"]["headers"]
         for scope in op["x-required-scopes"]:
             assert f"`{scope}`" in responses["403"]["description"], (path, method)
+
+
+def test_only_the_leak_report_is_public(schema):
+    public = [(path, method) for path, method, op in operations(schema) if not op.get("security")]
+    assert public == [("/v1/credentials/revoke", "post")]
 
 
 def test_404_only_where_a_path_names_an_object(schema):
@@ -324,6 +335,7 @@ def test_400_only_where_there_is_input_and_409_only_on_create(schema):
 
 def test_the_schema_documents_only_the_published_operations(schema):
     assert sorted(schema["paths"]) == [
+        "/v1/credentials/revoke",
         "/v1/geo/cities",
         "/v1/geo/countries",
         "/v1/geo/states",
