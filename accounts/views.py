@@ -2,6 +2,8 @@
 type in the query string (`?event=key_revoked&page=2`).  Plain HTML, no JavaScript needed; a
 constant number of queries whatever the page."""
 
+from urllib.parse import urlencode
+
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views import View
@@ -30,6 +32,7 @@ class SecurityEventListView(View):
                 "page": page,
                 "events": list(page.object_list),
                 "event": event,
+                "filter_query": urlencode({"event": event}) if event else "",
                 "event_choices": SecurityEventType.choices,
             },
         )

@@ -127,7 +127,8 @@ def build_dataset(plan: Plan) -> Dataset:
     from apikeys.models import Expiration
     from apikeys.scopes import STATS_READ
     from apikeys.services import api_key_create
-    from billing.models import Plan, ProxyType
+    from billing.models import Plan as PricePlan
+    from billing.models import ProxyType
     from common.money import round_cents
     from proxies.models import Proxy
     from proxies.services import generate_public_id
@@ -138,7 +139,7 @@ def build_dataset(plan: Plan) -> Dataset:
     key = api_key_create(
         owner=owner, name="bench", scopes=[STATS_READ], expiration=Expiration.NEVER
     ).key
-    plan = Plan.objects.create(
+    price_plan = PricePlan.objects.create(
         proxy_type=ProxyType.RESIDENTIAL, title="Bench", price_per_gb=PRICE_PER_GB
     )
     public_ids: set[str] = set()
@@ -151,7 +152,7 @@ def build_dataset(plan: Plan) -> Dataset:
                 owner=owner,
                 name=f"proxy_{index:04d}",
                 proxy_type=ProxyType.RESIDENTIAL,
-                plan=plan,
+                plan=price_plan,
             )
             for index, public_id in enumerate(sorted(public_ids))
         ]

@@ -25,12 +25,20 @@ from ..notifications import key_mail_send
 from . import serializers as s
 
 
-def _notify_owners(keys: list[APIKey]):
-    def send() -> None:
-        for api_key in keys:
-            key_mail_send(api_key=api_key, template="key_reported")
+class ReportReceived(APIResponse):
+    """The 202 answer.  The WSGI server calls `close()` once the body has been sent: only then
+    are the owners of revoked keys e-mailed, so the mail never lengthens the answer."""
 
-    return send
+    def __init__(self, data, *, revoked: list[APIKey]) -> None:
+        super().__init__(data, status=202)
+        self.revoked = revoked
+
+    def close(self) -> None:
+        try:
+            for api_key in self.revoked:
+                key_mail_send(api_key=api_key, template="key_reported")
+        finally:
+            super().close()
 
 
 class CredentialsRevokeAPIView(PublicAPIView):
@@ -78,11 +86,6 @@ class CredentialsRevokeAPIView(PublicAPIView):
                 user_agent=Origin.from_request(request).user_agent,
             ),
         )
-        response = APIResponse(
-            s.LeakReportOutputSerializer({"received": len(credentials)}).data, status=202
+        return ReportReceived(
+            s.LeakReportOutputSerializer({"received": len(credentials)}).data, revoked=revoked
         )
-        if revoked:
-            # After the answer is sent (a WSGI server calls close() once the body is out): the
-            # e-mails must not lengthen the answer to a report that held a live key.
-            response._resource_closers.append(_notify_owners(revoked))
-        return response

@@ -127,6 +127,11 @@ def test_the_owner_is_emailed_about_a_new_key_without_the_key(client):
     assert api_key.display_prefix in body
     assert api_key.expires_at.strftime("%Y-%m-%d") in body
     assert key not in body and key[len(api_key.display_prefix) :] not in body
+    # K29: an HTML body too, from its own template, with the same facts and no key either.
+    ((html, mimetype),) = message.alternatives
+    assert mimetype == "text/html"
+    assert "Nightly export" in html and api_key.display_prefix in html and "203.0.113.77" in html
+    assert key[len(api_key.display_prefix) :] not in html
 
 
 def test_a_mail_failure_does_not_lose_the_shown_once_key(client, monkeypatch, caplog):
