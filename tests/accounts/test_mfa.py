@@ -16,6 +16,7 @@ from allauth.mfa.totp.internal import auth as totp_auth
 from django.core import mail
 from django.urls import reverse
 
+from accounts.models import SecurityEvent
 from tests.conftest import sign_in
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -63,6 +64,9 @@ def test_sign_in_with_totp_needs_the_code(client):
     response = client.post(reverse("mfa_authenticate"), {"code": totp(user.totp_secret)})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(user.pk)
+    # K27: the wrong second factor is a failed sign-in on the account; the right one signs in.
+    events = list(SecurityEvent.objects.filter(account=user).values_list("event", flat=True))
+    assert sorted(events) == ["sign_in_failed", "signed_in"]
 
 
 @pytest.mark.parametrize(
@@ -95,6 +99,15 @@ def test_enrolment_removal_and_notices(client):
     assert response.status_code == 302
     assert not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
     assert any("deactivated" in m.body.lower() for m in mail.outbox)
+    # K27: both changes are in the security log, with the method (allauth adds and removes the
+    # recovery codes along with the first and last authenticator).
+    logged = SecurityEvent.objects.filter(account=user, event__startswith="mfa_")
+    assert sorted((e.event, e.details.get("method")) for e in logged) == [
+        ("mfa_added", "recovery_codes"),
+        ("mfa_added", "totp"),
+        ("mfa_removed", "recovery_codes"),
+        ("mfa_removed", "totp"),
+    ]
 
 
 def test_a_wrong_enrolment_code_enrols_nothing(client, user):

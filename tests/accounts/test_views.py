@@ -10,6 +10,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import SecurityEvent
 from tests.conftest import sign_in
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -208,6 +209,9 @@ def test_email_change_is_verified_first_then_the_old_address_is_told(client):
     notices = [m for m in mail.outbox if m.to == ["old@example.com"]]
     assert notices and "changed" in notices[0].body.lower()
     assert "new@example.com" in notices[0].body
+    # K27: the change is in the security log with both addresses.
+    (logged,) = SecurityEvent.objects.filter(account=user, event="email_changed")
+    assert (logged.details["old"], logged.details["new"]) == ("old@example.com", "new@example.com")
 
 
 def test_another_accounts_address_can_never_be_taken_over(client):
