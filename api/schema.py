@@ -19,7 +19,7 @@ from apikeys.permissions import declared_scopes
 
 ERROR_TYPES_DOC = (
     "`error_type` is one of: `missing_api_key`, `invalid_api_key`, `api_key_expired` (401); "
-    "`insufficient_scope` (403); `not_found` (404); `method_not_allowed` (405); "
+    "`insufficient_scope`, `ip_not_allowed` (403); `not_found` (404); `method_not_allowed` (405); "
     "`idempotency_conflict` (409); `payload_too_large` (413); `unsupported_media_type` (415); "
     "`validation_error`, `malformed_json`, `bad_request` (400); `rate_limited` (429); "
     "`internal_error` (500); `service_unavailable` (503)."
@@ -28,7 +28,9 @@ ERROR_RESPONSES = {
     "400": "Invalid input: `validation_error` (per-field messages in `meta.fields`), "
     "`malformed_json` or `bad_request`.",
     "401": "`missing_api_key`, `invalid_api_key` or `api_key_expired`; sent with `WWW-Authenticate`.",
-    "403": "`insufficient_scope`: the key lacks the scope named in `error` and `meta.required_scopes`.",
+    "403": "`insufficient_scope`: the key lacks the scope named in `error` and "
+    "`meta.required_scopes`; or `ip_not_allowed`: the key has an IP allowlist and the client "
+    "address (named in `error`) is not on it.",
     "404": "`not_found`: no such object in the key's account (another account's object is also 404).",
     "413": "`payload_too_large`: the request body is too large.",
     "415": "`unsupported_media_type`: send the body as `Content-Type: application/json`.",
@@ -89,7 +91,8 @@ def scope_failure_description(alternatives: tuple[str, ...]) -> str:
     names = " or ".join(f"`{name}`" for name in alternatives)
     return (
         f"`insufficient_scope`: the key lacks {names}; `meta.required_scopes` names it "
-        f"{'' if len(alternatives) == 1 else 'them '}too."
+        f"{'' if len(alternatives) == 1 else 'them '}too. Or `ip_not_allowed`: the key has an IP "
+        "allowlist and the client address (named in `error`) is not on it."
     )
 
 

@@ -18,7 +18,7 @@ from rest_framework.authentication import BaseAuthentication
 from common.clientip import client_address, client_ip
 from common.metrics import AUTH_FAILURES, RATE_LIMITED
 
-from . import crypto, ratelimit
+from . import allowlist, crypto, ratelimit
 from .models import APIKey
 from .services import api_key_touch
 
@@ -55,6 +55,20 @@ class RateLimited(exceptions.Throttled):
         super().__init__(wait=max(verdict.retry_after, 0.001))
         self.detail = exceptions.ErrorDetail(self.MESSAGES[verdict.refused_by], "throttled")
         self.verdict = verdict
+
+
+class IPNotAllowed(exceptions.PermissionDenied):
+    """K30: the key is fine, but not from this address."""
+
+    error_type = "ip_not_allowed"
+
+    def __init__(self, address: str) -> None:
+        AUTH_FAILURES.labels(self.error_type).inc()
+        shown = address if len(address) <= 64 else address[:61] + "..."
+        super().__init__(
+            f"This API key may not be used from {shown}. Add the address to the key's allowlist "
+            "in the dashboard, or call from an allowed address."
+        )
 
 
 class MissingAPIKey(exceptions.NotAuthenticated):
@@ -113,7 +127,7 @@ def _lookup_sql() -> str:
         _LOOKUP_SQL = (
             f"SELECT k.{qn('id')}, k.{qn('owner_id')}, k.{qn('scopes')}, k.{qn('expires_at')}, "  # noqa: S608
             f"k.{qn('revoked_at')}, k.{qn('last_used_at')}, u.{qn('is_active')}, "
-            f"k.{qn('rotated_to_id')} "
+            f"k.{qn('rotated_to_id')}, k.{qn('allowed_ips')} "
             f"FROM {qn(APIKey._meta.db_table)} k "
             f"INNER JOIN {qn(user_table)} u ON u.{qn('id')} = k.{qn('owner_id')} "
             f"WHERE k.{qn('digest')} = %s"
@@ -167,7 +181,17 @@ class APIKeyAuthentication(BaseAuthentication):
         if row is None:
             ratelimit.record_failure(ip=ip)
             raise InvalidAPIKey()
-        key_id, owner_id, scopes, expires_at, revoked_at, last_used_at, owner_active, rotated = row
+        (
+            key_id,
+            owner_id,
+            scopes,
+            expires_at,
+            revoked_at,
+            last_used_at,
+            owner_active,
+            rotated,
+            allowed_ips,
+        ) = row
         if revoked_at is not None or not owner_active:
             ratelimit.record_failure(ip=ip)
             raise InvalidAPIKey()
@@ -182,6 +206,8 @@ class APIKeyAuthentication(BaseAuthentication):
                 f"This API key expired at {expires_at:%Y-%m-%dT%H:%M:%SZ}. "
                 "Create a new key in the dashboard."
             )
+        if allowed_ips and not allowlist.allows(allowed_ips, ip):
+            raise IPNotAllowed(ip)
         if not verdict.owner_known:
             verdict = ratelimit.charge_account(
                 digest=key_digest, owner_id=owner_id, verdict=verdict

@@ -4,6 +4,7 @@ import uuid
 
 from django import forms
 
+from .allowlist import MAX_INPUT_LENGTH as ALLOWLIST_MAX_INPUT
 from .models import Expiration
 from .scopes import SCOPES
 from .services import DEFAULT_GRACE, GRACE_LABELS
@@ -23,6 +24,13 @@ class APIKeyCreateForm(forms.Form):
     expiration = forms.ChoiceField(
         choices=Expiration.choices, initial=Expiration.DAYS_90, label="Expiration"
     )
+    # K30: checked and normalised by the service (apikeys.allowlist), per entry.
+    allowed_ips = forms.CharField(
+        required=False,
+        max_length=ALLOWLIST_MAX_INPUT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Allowed IP addresses",
+    )
 
 
 class APIKeyRotateForm(forms.Form):
@@ -34,4 +42,16 @@ class APIKeyRotateForm(forms.Form):
         widget=forms.RadioSelect,
         label="Keep the old key working for",
         error_messages={"invalid_choice": "Choose a grace period from the list."},
+    )
+
+
+class APIKeyEditForm(forms.Form):
+    """K32: what can change on a key: its name and its allowlist (scopes never: rotate instead)."""
+
+    name = forms.CharField(max_length=100, strip=True, label="Name")
+    allowed_ips = forms.CharField(
+        required=False,
+        max_length=ALLOWLIST_MAX_INPUT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Allowed IP addresses",
     )

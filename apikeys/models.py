@@ -87,6 +87,9 @@ class APIKey(models.Model):
     )
     # K26: when the expiry reminder went out; claimed by a conditional UPDATE, so it goes once.
     expiry_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # K30: the addresses and networks the key works from, normalised and space-separated
+    # (apikeys.allowlist); empty: anywhere.  Read by the authentication query itself.
+    allowed_ips = models.TextField(blank=True, default="")
 
     objects = APIKeyQuerySet.as_manager()
 
@@ -113,6 +116,10 @@ class APIKey(models.Model):
         return self.revoked_at is not None
 
     @property
+    def allowed_ip_list(self) -> list[str]:
+        return self.allowed_ips.split()
+
+    @property
     def is_retiring(self) -> bool:
         """Rotated: works until `expires_at`, the end of its grace period (K25)."""
         return self.rotated_to_id is not None
@@ -122,3 +129,30 @@ class APIKey(models.Model):
 
 
 SCOPE_CHOICES = [(scope.name, scope.name) for scope in SCOPES]
+
+
+class APIKeyUsageDaily(models.Model):
+    """Requests one key made on one UTC day, by outcome (K31): success (2xx/3xx), client error
+    (4xx except 429) and rate-limited (429).  Written only by the usage flush
+    (`apikeys.usage`), which adds what the counters gathered since its last run."""
+
+    api_key = models.ForeignKey(APIKey, on_delete=models.CASCADE, related_name="usage_days")
+    day = models.DateField()
+    success = models.PositiveBigIntegerField(default=0)
+    client_error = models.PositiveBigIntegerField(default=0)
+    rate_limited = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "API key usage per day"
+        verbose_name_plural = "API key usage per day"
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "day"], name="apikey_usage_key_day_unique")
+        ]
+        indexes = [models.Index(fields=["day"], name="apikey_usage_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id} on {self.day}"
+
+    @property
+    def total(self) -> int:
+        return self.success + self.client_error + self.rate_limited

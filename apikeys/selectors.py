@@ -1,14 +1,14 @@
 """Reads of API keys for the dashboard: always scoped to one owner."""
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from .filters import APIKeyFilter
-from .models import APIKey
+from .models import APIKey, APIKeyUsageDaily
 
 
 def api_key_list(*, owner, params: Mapping[str, str] | None = None) -> QuerySet[APIKey]:
@@ -49,3 +49,30 @@ def api_keys_expiring(*, within: timedelta, now: datetime) -> QuerySet[APIKey]:
         .select_related("owner")
         .order_by("expires_at", "pk")
     )
+
+
+USAGE_DAYS_KEPT = 90
+
+
+def api_key_usage_days(*, api_key_id: int, today: date, days: int = 30) -> list[dict]:
+    """K31: the key's requests per UTC day for the `days` days up to `today`, oldest first, every
+    day present (zeros where nothing was counted): `day`, `success`, `client_error`,
+    `rate_limited`, `total`.  What the usage flush has written so far; one query."""
+    first = today - timedelta(days=days - 1)
+    stored = {
+        row.day: row
+        for row in APIKeyUsageDaily.objects.filter(
+            api_key_id=api_key_id, day__gte=first, day__lte=today
+        )
+    }
+    result = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        row = stored.get(day)
+        counts = {
+            "success": row.success if row else 0,
+            "client_error": row.client_error if row else 0,
+            "rate_limited": row.rate_limited if row else 0,
+        }
+        result.append({"day": day, **counts, "total": sum(counts.values())})
+    return result

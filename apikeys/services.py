@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import SecurityEventType
 from accounts.services import SYSTEM, Origin, security_event_record
 
-from . import crypto
+from . import allowlist, crypto
 from .models import APIKey, Expiration
 from .scopes import normalize_scopes
 
@@ -85,6 +85,15 @@ def clean_name(name: object) -> str:
     return name
 
 
+def clean_allowed_ips(value: object) -> str:
+    """K30: the allowlist as typed (text or a list of entries) to its stored form; "" for none.
+    Raises ValidationError on `allowed_ips` with one message per bad entry."""
+    try:
+        return allowlist.stored(allowlist.parse(value))  # type: ignore[arg-type]
+    except allowlist.AllowlistError as error:
+        raise ValidationError({"allowed_ips": error.messages}) from None
+
+
 def api_key_limit_reached_message() -> str:
     limit = settings.API_KEY_MAX_ACTIVE_PER_ACCOUNT
     return (
@@ -100,21 +109,33 @@ def api_key_create(
     name: str,
     scopes: list[str] | tuple[str, ...],
     expiration: str = Expiration.DAYS_90,
+    allowed_ips: str | list[str] | None = None,
     now: datetime | None = None,
     origin: Origin = SYSTEM,
 ) -> CreatedAPIKey:
     """Create a key for `owner` and return it with its full value, shown to the owner exactly once.
+    `allowed_ips` restricts where it works from (K30; none: anywhere).
 
     Raises ValidationError for a bad name, unknown or missing scopes, an unknown expiration, or when
     the owner already has the maximum number of active keys (K7; a key retiring after a rotation
     does not count, K25).
     """
     now = now or timezone.now()
-    name = clean_name(name)
+    errors: dict[str, list[str]] = {}
+    try:
+        name = clean_name(name)
+    except ValidationError as error:
+        errors.update(error.message_dict)
     try:
         scope_names = normalize_scopes(scopes)
     except ValueError as error:
-        raise ValidationError({"scopes": str(error)}) from None
+        errors["scopes"] = [str(error)]
+    try:
+        stored_ips = clean_allowed_ips(allowed_ips)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
     expires_at = expiry_for(expiration, now=now)
 
     _owner_lock(owner.pk)
@@ -129,6 +150,7 @@ def api_key_create(
         scopes=" ".join(scope_names),
         expiration=expiration,
         expires_at=expires_at,
+        allowed_ips=stored_ips,
         now=now,
     )
     _log(created.api_key, SecurityEventType.KEY_CREATED, origin, now, **_key_details(created))
@@ -148,6 +170,7 @@ def _key_insert(
     scopes: str,
     expiration: str,
     expires_at: datetime | None,
+    allowed_ips: str,
     now: datetime,
 ) -> CreatedAPIKey:
     prefix = settings.API_KEY_PREFIX
@@ -161,6 +184,7 @@ def _key_insert(
         expiration=expiration,
         created_at=now,
         expires_at=expires_at,
+        allowed_ips=allowed_ips,
     )
     return CreatedAPIKey(api_key=api_key, key=key)
 
@@ -171,6 +195,7 @@ def _key_details(created: CreatedAPIKey) -> dict:
         "name": api_key.name,
         "scopes": api_key.scope_list,
         "expires_at": api_key.expires_at.isoformat() if api_key.expires_at else None,
+        "allowed_ips": api_key.allowed_ip_list,
     }
 
 
@@ -204,8 +229,8 @@ def api_key_rotate(
     now: datetime | None = None,
     origin: Origin = SYSTEM,
 ) -> CreatedAPIKey:
-    """Replace `owner_id`'s key `key_id` with a new key of the same name, scopes and expiration
-    option (expiry counted afresh from now), and retire the old one when `grace` ends (K25).
+    """Replace `owner_id`'s key `key_id` with a new key of the same name, scopes, allowlist and
+    expiration option (expiry counted afresh from now), and retire the old one when `grace` ends (K25).
 
     The old key's expiry becomes the end of the grace period (or stays, if it comes sooner), so
     no job is needed to retire it: from then on authentication refuses it as retired.  A rotation
@@ -231,6 +256,7 @@ def api_key_rotate(
         scopes=old.scopes,
         expiration=old.expiration,
         expires_at=expiry_for(old.expiration, now=now),
+        allowed_ips=old.allowed_ips,
         now=now,
     )
     retires_at = now + GRACE_PERIODS[grace]
@@ -264,6 +290,63 @@ def api_key_rotate(
         **_key_details(created),
     )
     return created
+
+
+@transaction.atomic
+def api_key_update(
+    *,
+    owner_id: int,
+    key_id: int,
+    name: str | None = None,
+    allowed_ips: str | list[str] | None = None,
+    now: datetime | None = None,
+    origin: Origin = SYSTEM,
+) -> APIKey:
+    """Rename `owner_id`'s working key `key_id` and/or replace its allowlist (K32; scopes never
+    change: rotate into a new key instead).  A changed allowlist is logged (K27) and applies to
+    the very next request.  Raises APIKey.DoesNotExist for a key the owner does not have (or one
+    revoked), ValidationError for a bad name or allowlist."""
+    now = now or timezone.now()
+    api_key = APIKey.objects.select_for_update().get(
+        pk=key_id, owner_id=owner_id, revoked_at__isnull=True
+    )
+    errors: dict[str, list[str]] = {}
+    new_name, new_ips = api_key.name, api_key.allowed_ips
+    if name is not None:
+        try:
+            new_name = clean_name(name)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if allowed_ips is not None:
+        try:
+            new_ips = clean_allowed_ips(allowed_ips)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    old_ips = api_key.allowed_ip_list
+    changed = [
+        field
+        for field, old, new in (
+            ("name", api_key.name, new_name),
+            ("allowed_ips", api_key.allowed_ips, new_ips),
+        )
+        if old != new
+    ]
+    if not changed:
+        return api_key
+    api_key.name, api_key.allowed_ips = new_name, new_ips
+    api_key.save(update_fields=changed)
+    if "allowed_ips" in changed:
+        _log(
+            api_key,
+            SecurityEventType.KEY_ALLOWLIST_CHANGED,
+            origin,
+            now,
+            old=" ".join(old_ips) or "anywhere",
+            new=" ".join(api_key.allowed_ip_list) or "anywhere",
+        )
+    return api_key
 
 
 @transaction.atomic

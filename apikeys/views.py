@@ -103,6 +103,7 @@ def _draft_from_post(data) -> dict:
         "name": str(data.get("name", ""))[:100],
         "scopes": [str(scope)[:40] for scope in data.getlist("scopes")[:20]],
         "expiration": str(data.get("expiration", ""))[:20],
+        "allowed_ips": str(data.get("allowed_ips", ""))[:10_000],
         "submission": str(data.get("submission", ""))[:64],
     }
 
@@ -181,6 +182,7 @@ class APIKeyCreateView(FormView):
                 name=form.cleaned_data["name"],
                 scopes=form.cleaned_data["scopes"],
                 expiration=form.cleaned_data["expiration"],
+                allowed_ips=form.cleaned_data.get("allowed_ips") or "",
                 origin=Origin.from_request(self.request, actor=SecurityActor.OWNER),
             )
         except ValidationError as error:

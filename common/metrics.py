@@ -42,7 +42,9 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 AUTH_FAILURES = Counter(
-    "api_auth_failures", "Public API authentications refused (401).", ["reason"]
+    "api_auth_failures",
+    "Public API authentications refused (401, and 403 ip_not_allowed).",
+    ["reason"],
 )
 RATE_LIMITED = Counter("api_rate_limited", "Public API requests refused with 429.", ["limit"])
 DATABASE_CONNECTION_LOST = Counter(

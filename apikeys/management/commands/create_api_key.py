@@ -1,4 +1,5 @@
-"""`manage.py create_api_key --user U (or --user-id ID) --name N --scopes a,b [--expires 90d]`.
+"""`manage.py create_api_key --user U (or --user-id ID) --name N --scopes a,b [--expires 90d]
+[--allowed-ips 203.0.113.0/24,2001:db8::/32]`.
 
 Prints the full key as the last line of stdout (the only time it is ever shown).  Bad input exits
 non-zero with a one-line reason.
@@ -26,6 +27,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--expires", default=Expiration.DAYS_90, help="30d, 90d, 6m, 1y or never (default 90d)."
         )
+        parser.add_argument(
+            "--allowed-ips",
+            default="",
+            help="Comma-separated IPv4/IPv6 addresses and CIDR networks the key works from "
+            "(default: anywhere).",
+        )
 
     def handle(
         self,
@@ -35,6 +42,7 @@ class Command(BaseCommand):
         name: str,
         scopes: str,
         expires: str,
+        allowed_ips: str,
         **options,
     ) -> None:
         try:
@@ -45,16 +53,33 @@ class Command(BaseCommand):
             raise CommandError(f"--expires must be one of {', '.join(Expiration.values)}.")
         try:
             created = api_key_create(
-                owner=owner, name=name, scopes=scopes.split(","), expiration=expires
+                owner=owner,
+                name=name,
+                scopes=scopes.split(","),
+                expiration=expires,
+                allowed_ips=allowed_ips,
             )
         except ValidationError as error:
-            raise CommandError(" ".join(error.messages)) from None
+            raise CommandError(_one_line(error)) from None
         api_key = created.api_key
         expiry = (
             api_key.expires_at.strftime("%Y-%m-%d %H:%M UTC") if api_key.expires_at else "never"
         )
+        where = ",".join(api_key.allowed_ip_list) or "anywhere"
         self.stdout.write(
             f"Created API key {api_key.name!r} for {owner.username} "
-            f"(scopes: {api_key.scopes.replace(' ', ',')}; expires: {expiry}). Store it now:"
+            f"(scopes: {api_key.scopes.replace(' ', ',')}; expires: {expiry}; "
+            f"allowed from: {where}). Store it now:"
         )
         self.stdout.write(created.key)
+
+
+def _one_line(error: ValidationError) -> str:
+    """Each field's messages, named by the option that set them."""
+    if not hasattr(error, "error_dict"):
+        return " ".join(error.messages)
+    options = {"allowed_ips": "--allowed-ips", "scopes": "--scopes", "name": "--name"}
+    return " ".join(
+        f"{options.get(field, field)}: {' '.join(messages)}"
+        for field, messages in error.message_dict.items()
+    )
