@@ -2,7 +2,8 @@
 
 Pure Python, no Django.  An allowlist is stored on the key row as its normalised entries joined by
 spaces (`203.0.113.0/24 2001:db8::/32 198.51.100.7`): the one authentication query reads it with
-the key, and `allows()` parses each distinct stored text once per process.
+the key, and `allows()` parses each distinct stored text once per process and remembers its
+verdict per client address.
 """
 
 import functools
@@ -83,6 +84,10 @@ def _networks(text: str) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(entry) for entry in text.split())
 
 
+# The verdict for a (list, address) pair is remembered: an integration calls from the same few
+# addresses, so the hot path is one dictionary lookup.  Bounded, so a flood of distinct
+# addresses only evicts older verdicts.
+@functools.lru_cache(maxsize=65_536)
 def allows(text: str, address: str) -> bool:
     """True when `address` (the client address, A13) is inside one of the stored entries `text`.
     An address that is not an IP address is never allowed."""

@@ -89,7 +89,7 @@ class APIKey(models.Model):
     expiry_reminder_sent_at = models.DateTimeField(null=True, blank=True)
     # K30: the addresses and networks the key works from, normalised and space-separated
     # (apikeys.allowlist); empty: anywhere.  Read by the authentication query itself.
-    allowed_ips = models.TextField(blank=True, default="")
+    allowed_ips = models.TextField(blank=True, default="", db_default="")
 
     objects = APIKeyQuerySet.as_manager()
 
