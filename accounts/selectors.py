@@ -64,10 +64,14 @@ def user_for_command(*, user: str | None, user_id: int | None):
     return found
 
 
-def security_event_list(*, account_id: int, event: str = "") -> QuerySet[SecurityEvent]:
-    """One account's security log, newest first (K27), optionally of one event type; the acting
-    staff user comes in the same query."""
+def security_event_list(
+    *, account_id: int, event: str = "", key_id: int | None = None
+) -> QuerySet[SecurityEvent]:
+    """One account's security log, newest first (K27), optionally of one event type or of one
+    key (its page, K32); the acting staff user comes in the same query."""
     events = SecurityEvent.objects.filter(account_id=account_id)
     if event:
         events = events.filter(event=event)
+    if key_id is not None:
+        events = events.filter(key_id=key_id)
     return events.select_related("actor_user").order_by("-created_at", "-id")

@@ -8,7 +8,7 @@ from django.db import InterfaceError, OperationalError, connection
 from rest_framework import exceptions
 from rest_framework.views import APIView
 
-from apikeys import ratelimit
+from apikeys import ratelimit, usage
 from common.metrics import DATABASE_CONNECTION_LOST
 
 logger = logging.getLogger(__name__)
@@ -82,6 +82,10 @@ class PublicAPIView(APIView):
             return super().dispatch(request, *args, **kwargs)
         except _ConnectionLost:
             self._retry_lost_connection = False
+            # K31: the run again is counted again; the first run is not a request of its own.
+            verdict = getattr(self.request, "rate_limit", None)
+            if verdict is not None:
+                ratelimit.usage_move(verdict=verdict, to=None)
             DATABASE_CONNECTION_LOST.labels("retried").inc()
             logger.warning(
                 "Database connection lost during %s %s; running it again.",
@@ -113,6 +117,16 @@ class PublicAPIView(APIView):
             for header, value in ratelimit.headers(verdict).items():
                 response[header] = value
         principal: Any = getattr(request, "_auth", None)
+        status = response.status_code
+        if verdict is not None and status >= 400 and hasattr(principal, "key_id"):
+            # K31: the limiter counted an authenticated request as a success; a 4xx (429 apart)
+            # is a client error, and a 5xx is no outcome the usage counts.
+            if status >= 500:
+                ratelimit.usage_move(verdict=verdict, to=None)
+            else:
+                outcome = ratelimit.RATE_LIMITED if status == 429 else ratelimit.CLIENT_ERROR
+                ratelimit.usage_move(verdict=verdict, to=outcome)
+        usage.usage_flush_when_due()
         if response.status_code < 400 and hasattr(principal, "expires_at"):
             # K23: integrations can warn before their key expires.
             expires_at = principal.expires_at

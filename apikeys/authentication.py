@@ -155,6 +155,8 @@ class APIKeyAuthentication(BaseAuthentication):
     Returns (APIKeyOwner, APIKeyPrincipal).  No header: None, so the permission answers 401
     `missing_api_key`.  Malformed, unknown, revoked key or inactive owner: 401 `invalid_api_key`.
     Expired key: 401 `api_key_expired`.
+
+    K31: the limiter counts the request for the key's usage; every failure here takes it back.
     """
 
     def authenticate(self, request):
@@ -179,7 +181,7 @@ class APIKeyAuthentication(BaseAuthentication):
             cursor.execute(_lookup_sql(), [key_digest])
             row = cursor.fetchone()
         if row is None:
-            ratelimit.record_failure(ip=ip)
+            ratelimit.record_failure(ip=ip, verdict=verdict)
             raise InvalidAPIKey()
         (
             key_id,
@@ -193,12 +195,12 @@ class APIKeyAuthentication(BaseAuthentication):
             allowed_ips,
         ) = row
         if revoked_at is not None or not owner_active:
-            ratelimit.record_failure(ip=ip)
+            ratelimit.record_failure(ip=ip, verdict=verdict)
             raise InvalidAPIKey()
         now = timezone.now()
         expires_at = _aware(expires_at)
         if expires_at is not None and expires_at <= now:
-            ratelimit.record_failure(ip=ip)
+            ratelimit.record_failure(ip=ip, verdict=verdict)
             if rotated is not None:
                 # K25: retired at the end of its rotation's grace period, like a revoked key.
                 raise InvalidAPIKey("This API key was rotated and has been retired.")
@@ -207,6 +209,8 @@ class APIKeyAuthentication(BaseAuthentication):
                 "Create a new key in the dashboard."
             )
         if allowed_ips and not allowlist.allows(allowed_ips, ip):
+            # K31: refused before any use of the key; the success counted above is taken back.
+            ratelimit.usage_move(verdict=verdict, to=None)
             raise IPNotAllowed(ip)
         if not verdict.owner_known:
             verdict = ratelimit.charge_account(

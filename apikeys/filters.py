@@ -15,6 +15,7 @@ SORT_FIELDS: dict[str, str] = {
     "last_used": "last_used_at",
     "expires": "expires_at",
     "created": "created_at",
+    "requests": "requests_7d",  # annotated by selectors.api_key_list (K31)
 }
 DEFAULT_SORT = "-created"
 

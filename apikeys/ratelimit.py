@@ -12,6 +12,14 @@ processes and app servers.  The account a key belongs to is remembered next to t
 never changes), so only a key's first request of the day costs a second round trip.  Without
 Redis (development) the same arithmetic runs over a dict of this process, under a lock.  If Redis
 cannot be reached, limits fail open (common/cache.py: logged, retried, resumed by themselves).
+
+The same round trip counts the request for K31 (per-key usage per UTC day): speculatively as a
+success when allowed, as rate-limited when the key's or account's bucket refuses it, in a hash per
+UTC day (`ku:YYYYMMDD`, fields `<digest>:s`, `<digest>:c`, `<digest>:r`).  The rare outcomes are
+corrected afterwards on the same day (the verdict remembers it): a failed authentication takes the
+success back in its failure count's round trip, a refused address (403 ip_not_allowed) and a 4xx
+answer from the view cost one more (`usage_move`).  `apikeys.usage` moves the counts into the
+database.
 """
 
 import functools
@@ -19,6 +27,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, cast
 
 from django.conf import settings
@@ -38,6 +47,9 @@ BUCKET_SLACK_SECONDS = 60
 # Longer than any IPv6 address: a forwarded address is the client's own text behind proxies.
 MAX_ADDRESS_LENGTH = 64
 clock = time.time  # seconds; tests replace it
+# K31: a day's usage hash outlives the days the flush looks at (apikeys.usage.FLUSH_DAYS) by one.
+USAGE_HASH_SECONDS = 4 * 86_400
+SUCCESS, CLIENT_ERROR, RATE_LIMITED = "s", "c", "r"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +86,10 @@ class Verdict:
     refused_by: str = ""
     buckets: tuple[BucketState, ...] = ()
     owner_known: bool = True
+    # K31: set when this request was counted (as a success if allowed, else as rate-limited),
+    # so that a correction goes to the same key and UTC day ("YYYYMMDD").
+    usage_digest: str = ""
+    usage_day: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +144,33 @@ def _account_name(owner_id: int | str) -> str:
     return f"rl:account:{owner_id}"
 
 
-# KEYS: failure counter, key bucket, owner memory.  ARGV: now (ms), failure limit, then the
-# key's and the account's interval (ms) and burst, and the account bucket's name prefix.
+_day_names: tuple[int, str] = (-1, "")
+
+
+def usage_day(now_s: float) -> str:
+    """The UTC day of `now_s` as counters name it: "YYYYMMDD"."""
+    global _day_names
+    number, name = _day_names
+    if int(now_s // 86_400) != number:  # formatting a day costs more than the rest of counting
+        number = int(now_s // 86_400)
+        name = time.strftime("%Y%m%d", time.gmtime(number * 86_400))
+        _day_names = (number, name)
+    return name
+
+
+def usage_day_name(day: date) -> str:
+    """A date as counters name its day: "YYYYMMDD"."""
+    return day.strftime("%Y%m%d")
+
+
+def usage_hash_name(day: str) -> str:
+    """The cache key (before the cache's prefix) of one UTC day's usage counters."""
+    return f"ku:{day}"
+
+
+# KEYS: failure counter, key bucket, owner memory, the day's usage hash.  ARGV: now (ms), failure
+# limit, then the key's and the account's interval (ms) and burst, the account bucket's name
+# prefix, the digest (usage field prefix) and the usage hash's lifetime (s).
 _BEFORE_LOOKUP = """
 local now = tonumber(ARGV[1])
 local fail_limit = tonumber(ARGV[2])
@@ -157,20 +198,27 @@ if owner then
   account = ARGV[7] .. owner
   ok2, wait2, rem2, reset2, tat2 = gcra(account, tonumber(ARGV[5]), tonumber(ARGV[6]))
 end
+local function count(outcome)
+  redis.call("HINCRBY", KEYS[4], ARGV[8] .. outcome, 1)
+  redis.call("EXPIRE", KEYS[4], tonumber(ARGV[9]))
+end
 if ok1 and ok2 then
   redis.call("SET", KEYS[2], string.format("%.3f", tat1), "PX", math.ceil(tat1 - now) + 60000)
   if owner then
     redis.call("SET", account, string.format("%.3f", tat2), "PX", math.ceil(tat2 - now) + 60000)
   end
+  count(":s")
   return {1, 0, "", rem1, math.ceil(reset1), rem2, math.ceil(reset2), owner or ""}
 end
+count(":r")
 if not ok1 then
   return {0, math.ceil(wait1), "key", rem1, math.ceil(reset1), rem2, math.ceil(reset2), owner or ""}
 end
 return {0, math.ceil(wait2), "account", rem1, math.ceil(reset1), rem2, math.ceil(reset2), owner}
 """
 
-# KEYS: owner memory, account bucket.  ARGV: now (ms), owner id, memory (s), interval, burst.
+# KEYS: owner memory, account bucket, the day's usage hash (or none).  ARGV: now (ms), owner id,
+# memory (s), interval, burst, then the usage field prefix (digest) and the hash's lifetime (s).
 _ACCOUNT = """
 local now = tonumber(ARGV[1])
 redis.call("SET", KEYS[1], ARGV[2], "EX", tonumber(ARGV[3]))
@@ -180,18 +228,50 @@ if tat < now then tat = now end
 local new_tat = tat + interval
 local allow_at = new_tat - burst * interval
 if now < allow_at then
+  if KEYS[3] then
+    redis.call("HINCRBY", KEYS[3], ARGV[6] .. ":s", -1)
+    redis.call("HINCRBY", KEYS[3], ARGV[6] .. ":r", 1)
+    redis.call("EXPIRE", KEYS[3], tonumber(ARGV[7]))
+  end
   return {0, math.ceil(allow_at - now), 0, math.ceil(tat - now)}
 end
 redis.call("SET", KEYS[2], string.format("%.3f", new_tat), "PX", math.ceil(new_tat - now) + 60000)
 return {1, 0, math.floor((now - allow_at) / interval), math.ceil(new_tat - now)}
 """
 
-# KEYS: failure counter.  ARGV: window (s).
+# KEYS: failure counter, then the day's usage hash (or none).  ARGV: window (s), "1" to count the
+# failure ("0" when the failure limit is off), the usage field to take one from, its lifetime (s).
 _FAILURE = """
-local count = redis.call("INCR", KEYS[1])
-if count == 1 then redis.call("EXPIRE", KEYS[1], tonumber(ARGV[1]) + 1) end
-return count
+if ARGV[2] == "1" then
+  local count = redis.call("INCR", KEYS[1])
+  if count == 1 then redis.call("EXPIRE", KEYS[1], tonumber(ARGV[1]) + 1) end
+end
+if KEYS[2] then
+  if redis.call("HINCRBY", KEYS[2], ARGV[3], -1) == 0 then
+    redis.call("HDEL", KEYS[2], ARGV[3])
+  end
+  redis.call("EXPIRE", KEYS[2], tonumber(ARGV[4]))
+end
+return 0
 """
+
+# KEYS: the day's usage hash.  ARGV: the field to take one from, the field to add it to ("" for
+# none), the hash's lifetime (s).
+_USAGE_MOVE = """
+if redis.call("HINCRBY", KEYS[1], ARGV[1], -1) == 0 then
+  redis.call("HDEL", KEYS[1], ARGV[1])
+end
+if ARGV[2] ~= "" then
+  redis.call("HINCRBY", KEYS[1], ARGV[2], 1)
+end
+redis.call("EXPIRE", KEYS[1], tonumber(ARGV[3]))
+return 0
+"""
+
+
+def redis_client():
+    """The raw Redis client when the cache is Redis, else None (the local store is used)."""
+    return _redis_client()
 
 
 def _redis_client():
@@ -226,6 +306,9 @@ class _LocalStore:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self._values: dict[str, tuple[float, float]] = {}
+        # K31: (UTC day "YYYYMMDD", digest) -> [success, client_error, rate_limited], counted
+        # under `lock` and taken whole by `take_usage` (apikeys.usage flushes it).
+        self.usage: dict[tuple[str, str], list[int]] = {}
 
     def get(self, name: str, now: float):
         item = self._values.get(name)
@@ -239,11 +322,26 @@ class _LocalStore:
             self._values = {k: v for k, v in self._values.items() if v[1] > now}
         self._values[name] = (value, expires_at)
 
+    def count(self, day: str, digest: str, outcome: str, delta: int = 1) -> None:
+        """Add `delta` to one usage counter; the caller holds `lock`."""
+        counts = self.usage.get((day, digest))
+        if counts is None:
+            counts = self.usage[(day, digest)] = [0, 0, 0]
+        counts[_OUTCOME_INDEX[outcome]] += delta
+
+    def take_usage(self) -> dict[tuple[str, str], list[int]]:
+        """Every usage count gathered so far, leaving none behind (a swap under the lock)."""
+        with self.lock:
+            taken, self.usage = self.usage, {}
+        return taken
+
     def clear(self) -> None:
         with self.lock:
             self._values.clear()
+            self.usage = {}
 
 
+_OUTCOME_INDEX = {SUCCESS: 0, CLIENT_ERROR: 1, RATE_LIMITED: 2}
 local = _LocalStore()
 
 
@@ -268,15 +366,17 @@ def before_lookup(*, ip: str | None, digest: str) -> Verdict:
     config = _config()
     fail_limit, kp, ap = config.failure_limit, config.key, config.account
     fail_name, key_name, owner_name = _names(ip, digest, now_s)
+    day = usage_day(now_s)
     client = _redis_client()
     if client is not None:
         if not fail_open.health.available():
             return Verdict(True, owner_known=True)
+        names = (fail_name, key_name, owner_name, usage_hash_name(day))
         try:
             result = _scripts.run(
                 client,
                 _BEFORE_LOOKUP,
-                keys=[cache.make_key(name) for name in (fail_name, key_name, owner_name)],
+                keys=[cache.make_key(name) for name in names],
                 args=[
                     f"{now:.3f}",
                     fail_limit,
@@ -285,6 +385,8 @@ def before_lookup(*, ip: str | None, digest: str) -> Verdict:
                     ap.interval_ms,
                     ap.burst,
                     cache.make_key(_account_name("")),
+                    digest,
+                    USAGE_HASH_SECONDS,
                 ],
             )
         except FAILURES as error:
@@ -297,8 +399,15 @@ def before_lookup(*, ip: str | None, digest: str) -> Verdict:
         buckets = [_state(kp, rem1, reset1)] if refused_by != "ip" else []
         if owner:
             buckets.append(_state(ap, rem2, reset2))
+        counted = refused_by != "ip"
         return Verdict(
-            bool(allowed), wait_ms / 1000, refused_by, tuple(buckets), owner_known=bool(owner)
+            bool(allowed),
+            wait_ms / 1000,
+            refused_by,
+            tuple(buckets),
+            owner_known=bool(owner),
+            usage_digest=digest if counted else "",
+            usage_day=day if counted else "",
         )
     with local.lock:
         if fail_limit > 0 and (local.get(fail_name, now_s) or 0) >= fail_limit:
@@ -316,9 +425,25 @@ def before_lookup(*, ip: str | None, digest: str) -> Verdict:
             local.set(key_name, tat1, expires_at=tat1 / 1000 + BUCKET_SLACK_SECONDS)
             if owner is not None:
                 local.set(_account_name(owner), tat2, expires_at=tat2 / 1000 + BUCKET_SLACK_SECONDS)
-            return Verdict(True, buckets=tuple(buckets), owner_known=owner is not None)
+            local.count(day, digest, SUCCESS)
+            return Verdict(
+                True,
+                buckets=tuple(buckets),
+                owner_known=owner is not None,
+                usage_digest=digest,
+                usage_day=day,
+            )
+        local.count(day, digest, RATE_LIMITED)
         refused_by, wait = ("key", wait1) if not ok1 else ("account", wait2)
-        return Verdict(False, wait / 1000, refused_by, tuple(buckets), owner is not None)
+        return Verdict(
+            False,
+            wait / 1000,
+            refused_by,
+            tuple(buckets),
+            owner is not None,
+            usage_digest=digest,
+            usage_day=day,
+        )
 
 
 def charge_account(*, digest: str, owner_id: int, verdict: Verdict) -> Verdict:
@@ -332,12 +457,23 @@ def charge_account(*, digest: str, owner_id: int, verdict: Verdict) -> Verdict:
     if client is not None:
         if not fail_open.health.available():
             return verdict
+        keys = [cache.make_key(owner_name), cache.make_key(account_name)]
+        if verdict.usage_day:  # a refusal turns the speculative success into rate-limited
+            keys.append(cache.make_key(usage_hash_name(verdict.usage_day)))
         try:
             allowed, wait_ms, remaining, reset_ms = _scripts.run(
                 client,
                 _ACCOUNT,
-                keys=[cache.make_key(owner_name), cache.make_key(account_name)],
-                args=[f"{now:.3f}", owner_id, OWNER_MEMORY_SECONDS, ap.interval_ms, ap.burst],
+                keys=keys,
+                args=[
+                    f"{now:.3f}",
+                    owner_id,
+                    OWNER_MEMORY_SECONDS,
+                    ap.interval_ms,
+                    ap.burst,
+                    verdict.usage_digest,
+                    USAGE_HASH_SECONDS,
+                ],
             )
         except FAILURES as error:
             fail_open.health.failed(error)
@@ -348,16 +484,26 @@ def charge_account(*, digest: str, owner_id: int, verdict: Verdict) -> Verdict:
             ok, wait, remaining, reset_ms, tat = _local_gcra(account_name, ap, now)
             if ok:
                 local.set(account_name, tat, expires_at=tat / 1000 + BUCKET_SLACK_SECONDS)
+            elif verdict.usage_day:
+                local.count(verdict.usage_day, verdict.usage_digest, SUCCESS, -1)
+                local.count(verdict.usage_day, verdict.usage_digest, RATE_LIMITED)
             allowed, wait_ms = ok, wait
     buckets = (*verdict.buckets, _state(ap, remaining, reset_ms))
+    digest, day = verdict.usage_digest, verdict.usage_day
     if allowed:
-        return Verdict(True, buckets=buckets)
-    return Verdict(False, wait_ms / 1000, "account", buckets)
+        return Verdict(True, buckets=buckets, usage_digest=digest, usage_day=day)
+    return Verdict(False, wait_ms / 1000, "account", buckets, usage_digest=digest, usage_day=day)
 
 
-def record_failure(*, ip: str | None) -> None:
-    """Count a failed authentication (401) against the client address for this minute."""
-    if _config().failure_limit <= 0:
+def record_failure(*, ip: str | None, verdict: Verdict | None = None) -> None:
+    """Count a failed authentication (401) against the client address for this minute, and take
+    back the success `verdict` counted for the key (K31: a failed authentication is not usage of
+    any key), in the same round trip."""
+    count_failure = _config().failure_limit > 0
+    day, digest = "", ""
+    if verdict is not None and verdict.allowed:  # a refused request was counted as refused
+        day, digest = verdict.usage_day, verdict.usage_digest
+    if not (count_failure or day):
         return
     now_s = clock()
     fail_name = _names(ip, "", now_s)[0]
@@ -365,16 +511,60 @@ def record_failure(*, ip: str | None) -> None:
     if client is not None:
         if not fail_open.health.available():
             return
+        keys = [cache.make_key(fail_name)]
+        if day:
+            keys.append(cache.make_key(usage_hash_name(day)))
         try:
             _scripts.run(
-                client, _FAILURE, keys=[cache.make_key(fail_name)], args=[FAILURE_WINDOW_SECONDS]
+                client,
+                _FAILURE,
+                keys=keys,
+                args=[
+                    FAILURE_WINDOW_SECONDS,
+                    "1" if count_failure else "0",
+                    f"{digest}:{SUCCESS}",
+                    USAGE_HASH_SECONDS,
+                ],
             )
         except FAILURES as error:
             fail_open.health.failed(error)
         return
     with local.lock:
-        count = (local.get(fail_name, now_s) or 0) + 1
-        local.set(fail_name, count, expires_at=now_s + FAILURE_WINDOW_SECONDS + 1)
+        if count_failure:
+            count = (local.get(fail_name, now_s) or 0) + 1
+            local.set(fail_name, count, expires_at=now_s + FAILURE_WINDOW_SECONDS + 1)
+        if day:
+            local.count(day, digest, SUCCESS, -1)
+
+
+def usage_move(*, verdict: Verdict, to: str | None) -> None:
+    """K31, the rare paths: move the request `verdict` counted as a success to outcome `to`
+    (CLIENT_ERROR or RATE_LIMITED), or take it back when `to` is None (the request is no usage of
+    the key).  Same key and UTC day as counted; one round trip; fails open like the limits."""
+    if not (verdict.allowed and verdict.usage_day):
+        return
+    client = _redis_client()
+    if client is None:
+        with local.lock:
+            local.count(verdict.usage_day, verdict.usage_digest, SUCCESS, -1)
+            if to is not None:
+                local.count(verdict.usage_day, verdict.usage_digest, to)
+        return
+    if not fail_open.health.available():
+        return
+    try:
+        _scripts.run(
+            client,
+            _USAGE_MOVE,
+            keys=[cache.make_key(usage_hash_name(verdict.usage_day))],
+            args=[
+                f"{verdict.usage_digest}:{SUCCESS}",
+                f"{verdict.usage_digest}:{to}" if to else "",
+                USAGE_HASH_SECONDS,
+            ],
+        )
+    except FAILURES as error:
+        fail_open.health.failed(error)
 
 
 @functools.lru_cache(maxsize=16)

@@ -1,23 +1,43 @@
 """Reads of API keys for the dashboard: always scoped to one owner."""
 
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from .filters import APIKeyFilter
 from .models import APIKey, APIKeyUsageDaily
 
+USAGE_TABLE_DAYS = 7
+
 
 def api_key_list(*, owner, params: Mapping[str, str] | None = None) -> QuerySet[APIKey]:
     """The owner's keys that are not revoked (K12) or retired after a rotation (K25, gone like a
-    revoked key), searched by name and sorted per `params` (K13)."""
+    revoked key), searched by name and sorted per `params` (K13).  Each carries `requests_7d`,
+    its requests of every outcome over the last 7 UTC days, today included (K31; a subquery, so
+    the table stays one query)."""
+    now = timezone.now()
+    first_day = now.astimezone(UTC).date() - timedelta(days=USAGE_TABLE_DAYS - 1)
+    requests = (
+        APIKeyUsageDaily.objects.filter(api_key=OuterRef("pk"), day__gte=first_day)
+        .values("api_key")
+        .annotate(requests=Sum(F("success") + F("client_error") + F("rate_limited")))
+        .values("requests")
+    )
     base = (
         APIKey.objects.filter(owner=owner)
         .not_revoked()
-        .exclude(rotated_to__isnull=False, expires_at__lte=timezone.now())
+        .exclude(rotated_to__isnull=False, expires_at__lte=now)
+        .annotate(
+            requests_7d=Coalesce(
+                Subquery(requests, output_field=IntegerField()),
+                Value(0),
+                output_field=IntegerField(),
+            )
+        )
     )
     filterset = APIKeyFilter(params or {}, queryset=base)
     if not filterset.is_valid():

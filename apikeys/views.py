@@ -4,10 +4,12 @@ Plain forms and pages that work without JavaScript (K8); static/js/dashboard.js 
 shown-once and revoke steps into dialogs.  The full key appears only in the response to the create
 POST, which is marked `no-store` so neither reload nor the back button can show it again (K6).
 
-Creating and revoking ask for the password (or a second factor) again when the session's last
-authentication is older than 15 minutes (AS5), and creating needs a verified e-mail address
-(AS6).  A create form sent while re-authentication is due is kept in the session and shown again,
-filled in, once the user has confirmed it is them; a revocation is carried out right after.
+Creating, rotating, revoking and editing a key ask for the password (or a second factor) again
+when the session's last authentication is older than 15 minutes (AS5), and creating needs a
+verified e-mail address (AS6).  A create form sent while re-authentication is due is kept in the
+session and shown again, filled in, once the user has confirmed it is them; a revocation, a
+rotation or an edit is carried out right after.  Each key has its own page (K32): its details,
+daily usage, security log, and the name and allowlist form.
 """
 
 from allauth.account.adapter import get_adapter as get_account_adapter
@@ -19,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -26,12 +29,14 @@ from django.views.generic import FormView
 
 from accounts.models import SecurityActor
 from accounts.reauthentication import reauthentication_url, recently_authenticated
+from accounts.selectors import security_event_list
 from accounts.services import Origin
+from common.forms import add_service_errors
 from common.sorting import search_param, sort_by_column
 
 from . import selectors, services
 from .filters import DEFAULT_SORT, SORT_FIELDS
-from .forms import APIKeyCreateForm, APIKeyRotateForm
+from .forms import APIKeyCreateForm, APIKeyEditForm, APIKeyRotateForm
 from .models import APIKey
 from .scopes import scope_groups
 
@@ -50,11 +55,14 @@ SORT_CHOICES = [
     ("-key", "Key Z-A"),
     ("permissions", "Permissions A-Z"),
     ("-permissions", "Permissions Z-A"),
+    ("-requests", "Most requests (7 days)"),
+    ("requests", "Fewest requests (7 days)"),
 ]
 COLUMNS = [
     ("name", "Name"),
     ("key", "Key"),
     ("permissions", "Permissions"),
+    ("requests", "Requests (7 days)"),
     ("last_used", "Last used"),
     ("expires", "Expires"),
     ("created", "Created"),
@@ -186,11 +194,7 @@ class APIKeyCreateView(FormView):
                 origin=Origin.from_request(self.request, actor=SecurityActor.OWNER),
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, field_errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, field_errors)
-            else:
-                form.add_error(None, error.messages)
+            add_service_errors(form, error)
             return self.form_invalid(form)
         return _show_new_key(self.request, created)
 
@@ -260,3 +264,89 @@ class APIKeyRotateView(View):
             return redirect(reverse("apikeys:list"))
         api_key.refresh_from_db()
         return _show_new_key(request, created, rotated=api_key)
+
+
+# K32: the key page shows this many days of usage and at most this many log entries.
+KEY_PAGE_USAGE_DAYS = 30
+KEY_PAGE_EVENTS = 50
+
+
+def _detail_context(request, api_key: APIKey, form: APIKeyEditForm | None = None) -> dict:
+    """The key page: the key, its daily usage (table and chart data) and its own security log
+    entries.  Two queries after the key's, whatever the number of days or entries."""
+    days = selectors.api_key_usage_days(
+        api_key_id=api_key.pk, today=timezone.now().date(), days=KEY_PAGE_USAGE_DAYS
+    )
+    events = list(
+        security_event_list(account_id=request.user.pk, key_id=api_key.pk)[:KEY_PAGE_EVENTS]
+    )
+    if form is None:
+        form = APIKeyEditForm(
+            initial={"name": api_key.name, "allowed_ips": "\n".join(api_key.allowed_ip_list)}
+        )
+    return {
+        "api_key": api_key,
+        "days": days,
+        "has_usage": any(day["total"] for day in days),
+        "chart": {
+            "dates": [day["day"].isoformat() for day in days],
+            "success": [day["success"] for day in days],
+            "client_error": [day["client_error"] for day in days],
+            "rate_limited": [day["rate_limited"] for day in days],
+        },
+        "events": events,
+        "events_limit": KEY_PAGE_EVENTS,
+        "form": form,
+    }
+
+
+class APIKeyDetailView(View):
+    """The key page (K32): what the key is and may do, where it was last used, its requests per
+    day for 30 days and its security log; the name and allowlist form posts to APIKeyEditView.
+    Another account's key, or a revoked one, is 404."""
+
+    template_name = "apikeys/apikey_detail.html"
+
+    def get(self, request, pk: int):
+        api_key = selectors.api_key_get_for_owner(owner=request.user, key_id=pk)
+        return render(request, self.template_name, _detail_context(request, api_key))
+
+
+@method_decorator(reauthentication_required(allow_get=True, app="apikeys"), name="dispatch")
+class APIKeyEditView(View):
+    """POST: rename the key and/or replace its allowlist (K32), after re-authentication when the
+    last one is older than 15 minutes (AS5).  Bad input shows the key page again with the errors
+    next to their fields (400) and changes nothing.  GET (the page after re-authentication, a
+    bookmark) goes to the key page, where the form is."""
+
+    template_name = "apikeys/apikey_detail.html"
+
+    def get(self, request, pk: int):
+        api_key = selectors.api_key_get_for_owner(owner=request.user, key_id=pk)
+        return redirect(reverse("apikeys:detail", args=[api_key.pk]))
+
+    def post(self, request, pk: int):
+        api_key = selectors.api_key_get_for_owner(owner=request.user, key_id=pk)
+        form = APIKeyEditForm(request.POST)
+        if form.is_valid():
+            try:
+                updated = services.api_key_update(
+                    owner_id=request.user.pk,
+                    key_id=api_key.pk,
+                    name=form.cleaned_data["name"],
+                    allowed_ips=form.cleaned_data["allowed_ips"],
+                    origin=Origin.from_request(request, actor=SecurityActor.OWNER),
+                )
+            except APIKey.DoesNotExist:
+                raise Http404("No such API key.") from None
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"API key “{updated.name}” ({updated.display_prefix}...) was saved.",
+                )
+                return redirect(reverse("apikeys:detail", args=[updated.pk]))
+        return render(
+            request, self.template_name, _detail_context(request, api_key, form=form), status=400
+        )

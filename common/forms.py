@@ -1,13 +1,16 @@
-"""The date range form of the dashboard's Statistics and Billing pages (SPEC D3, D4).
+"""Dashboard form pieces: the date range form of the Statistics and Billing pages (SPEC D3, D4),
+and `add_service_errors`, which puts a service's ValidationError on a form.
 
 Dates are UTC days (`YYYY-MM-DD`, A5), both ends included.  Without any dates in the query string
 the range is the last 30 days up to today; a half-filled, reversed or too long range is an error
 shown next to the fields, never a server error.
 """
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from common.dates import MAX_REPORT_DAYS
@@ -76,3 +79,17 @@ class DateRangeForm(forms.Form):
     def query(self) -> str:
         """The range as a query string, for links that keep it (CSV export, paging)."""
         return f"date_from={self.start:%Y-%m-%d}&date_to={self.end:%Y-%m-%d}"
+
+
+def add_service_errors(
+    form: forms.Form, error: ValidationError, *, fields: Mapping[str, str] | None = None
+) -> None:
+    """Show a service's ValidationError on a dashboard form, field by field where a form field
+    matches (`fields` maps a service's key to the form's field name when they differ); anything
+    else goes to the form's own errors."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for key, messages in error.message_dict.items():
+        field = (fields or {}).get(key, key)
+        form.add_error(field if field in form.fields else None, messages)

@@ -15,6 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from billing.models import ProxyType
+from common import forms as common_forms
 
 from . import inputs
 from .models import LimitPeriod, LimitType, Proxy, ProxyStatus
@@ -46,13 +47,8 @@ INPUT_KEYS: dict[str, str] = {
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form, field by field where a field matches."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for key, messages in error.message_dict.items():
-        field = SERVICE_ERROR_FIELDS.get(key, key)
-        form.add_error(field if field in form.fields else None, messages)
+    """Show a proxy service's ValidationError on the form (its keys mapped to the form's)."""
+    common_forms.add_service_errors(form, error, fields=SERVICE_ERROR_FIELDS)
 
 
 class CountryIdsField(forms.Field):

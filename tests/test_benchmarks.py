@@ -35,6 +35,7 @@ def run_quick(script: str) -> str:
     [
         ("auth.py", ["DRF TokenAuthentication", "apikeys: APIKeyAuth + HasScope", "SQL/req"]),
         ("stats.py", ["/v1/user/traffic, 365 days", "CSV export, 10 years", "view / SQL:"]),
+        ("flush.py", ["flush of 10,000 active keys < 1 s, local store", "add s p50"]),
     ],
 )
 def test_the_benchmark_runs_and_prints_its_figures(script, figures):

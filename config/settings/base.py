@@ -291,6 +291,10 @@ API_ACCOUNT_RATE_LIMIT = env_number("API_ACCOUNT_RATE_LIMIT", str(3 * API_KEY_RA
 API_ACCOUNT_RATE_BURST = env_number("API_ACCOUNT_RATE_BURST", str(3 * API_KEY_RATE_BURST))
 # A12: failed authentications per client address per minute before its requests get 429; 0: off.
 API_AUTH_FAILURE_LIMIT = env_number("API_AUTH_FAILURE_LIMIT", "120")
+# K31: each process moves per-key usage counts into the database from its request path at most
+# this often (seconds; with Redis one process of the cluster per interval); 0: only the
+# `flush_key_usage` command does.
+API_KEY_USAGE_FLUSH_SECONDS = 60
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apikeys.authentication.APIKeyAuthentication"],

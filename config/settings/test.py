@@ -10,6 +10,9 @@ API_KEY_RATE_LIMIT = 10_000
 API_KEY_RATE_BURST = 10_000
 API_ACCOUNT_RATE_LIMIT = 30_000
 API_ACCOUNT_RATE_BURST = 30_000
+# K31: tests flush usage counts themselves (apikeys.usage.usage_flush), so that no flush lands
+# inside a test that counts queries; the request-path flush is tested with it turned on.
+API_KEY_USAGE_FLUSH_SECONDS = 0
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -144,7 +144,7 @@ def test_revoke_through_dialog_makes_next_api_call_401(page, live_server, browse
     row = page.locator(f"tr[data-key-id='{doomed.pk}']")
     dialog = page.locator("#revoke-dialog")
 
-    row.get_by_role("link", name="Revoke").click()
+    row.get_by_role("link", name="Revoke", exact=True).click()
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("heading")).to_have_text("Revoke API key “legacy-cron”?")
     expect(dialog).to_contain_text(f"{doomed.display_prefix}...")
@@ -154,7 +154,7 @@ def test_revoke_through_dialog_makes_next_api_call_401(page, live_server, browse
     doomed.refresh_from_db()
     assert doomed.revoked_at is None
 
-    row.get_by_role("link", name="Revoke").click()
+    row.get_by_role("link", name="Revoke", exact=True).click()
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="Revoke key").click()
     expect(page).to_have_url(re.compile(r"/api-keys/$"))
@@ -230,7 +230,9 @@ def test_dashboard_works_without_javascript(new_context, live_server, browser_us
     page.wait_for_load_state()
     assert key not in page.content()
     page.goto("/api-keys/")
-    page.locator(f"tr[data-key-id='{stored.pk}']").get_by_role("link", name="Revoke").click()
+    page.locator(f"tr[data-key-id='{stored.pk}']").get_by_role(
+        "link", name="Revoke", exact=True
+    ).click()
     expect(page).to_have_url(re.compile(rf"/api-keys/{stored.pk}/revoke/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Revoke API key “No-JS script”?")
     page.get_by_role("button", name="Revoke key").click()

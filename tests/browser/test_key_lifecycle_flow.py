@@ -72,7 +72,9 @@ def create_key_through_dialog(page: Page, name: str, scopes: list[str]) -> str:
 
 def rotate_through_dialog(page: Page, key_id: int, grace: str) -> str:
     """Open the Rotate dialog for `key_id`, pick `grace`, submit, and return the new full key."""
-    page.locator(f"tr[data-key-id='{key_id}']").get_by_role("link", name="Rotate").click()
+    page.locator(f"tr[data-key-id='{key_id}']").get_by_role(
+        "link", name="Rotate", exact=True
+    ).click()
     dialog = page.locator("#rotate-dialog")
     expect(dialog).to_be_visible()
     assert dialog.evaluate("d => d.matches(':modal')")
@@ -96,7 +98,9 @@ def test_rotate_with_one_hour_grace_keeps_both_keys_working(page, live_server, b
     assert call_api(balance_url, old_key)[0] == 200
 
     # The dialog names the key it rotates.
-    page.locator(f"tr[data-key-id='{old.pk}']").get_by_role("link", name="Rotate").click()
+    page.locator(f"tr[data-key-id='{old.pk}']").get_by_role(
+        "link", name="Rotate", exact=True
+    ).click()
     dialog = page.locator("#rotate-dialog")
     expect(dialog.get_by_role("heading")).to_have_text("Rotate API key “billing-sync”?")
     expect(dialog).to_contain_text(f"{old.display_prefix}...")
@@ -135,9 +139,9 @@ def test_rotate_with_one_hour_grace_keeps_both_keys_working(page, live_server, b
     expect(old_row.locator("[data-testid=retiring] time")).to_have_text(
         old.expires_at.strftime("%Y-%m-%d %H:%M") + " UTC"
     )
-    expect(old_row.get_by_role("link", name="Rotate")).to_have_count(0)
+    expect(old_row.get_by_role("link", name="Rotate", exact=True)).to_have_count(0)
     expect(new_row.locator("[data-testid=retiring]")).to_have_count(0)
-    expect(new_row.get_by_role("link", name="Rotate")).to_be_visible()
+    expect(new_row.get_by_role("link", name="Rotate", exact=True)).to_be_visible()
     # A rotation counts as one key against the limit (K7/K25).
     expect(page.get_by_text("1 of 10 active keys in use")).to_be_visible()
     assert old_key not in page.content()
@@ -187,7 +191,9 @@ def test_security_log_lists_key_events_newest_first_and_filters(page, live_serve
     rotate_through_dialog(page, rotated.pk, "1h")
     page.locator("#new-key-dialog").get_by_role("link", name="Done").click()
     expect(page.locator("#new-key-dialog")).to_have_count(0)
-    page.locator(f"tr[data-key-id='{revoked.pk}']").get_by_role("link", name="Revoke").click()
+    page.locator(f"tr[data-key-id='{revoked.pk}']").get_by_role(
+        "link", name="Revoke", exact=True
+    ).click()
     page.locator("#revoke-dialog").get_by_role("button", name="Revoke key").click()
     expect(page.get_by_role("status")).to_contain_text("was revoked")
     replacement = APIKey.objects.get(rotated_from=rotated)
@@ -232,7 +238,9 @@ def test_security_log_filter_works_without_javascript(new_context, live_server, 
     key = APIKeyFactory(owner=browser_user, name="old-cron")
     page = new_context(java_script_enabled=False).new_page()
     log_in(page, browser_user)
-    page.locator(f"tr[data-key-id='{key.pk}']").get_by_role("link", name="Revoke").click()
+    page.locator(f"tr[data-key-id='{key.pk}']").get_by_role(
+        "link", name="Revoke", exact=True
+    ).click()
     expect(page).to_have_url(re.compile(rf"/api-keys/{key.pk}/revoke/$"))
     page.get_by_role("button", name="Revoke key").click()
     expect(page.get_by_role("status")).to_contain_text("was revoked")
@@ -262,7 +270,9 @@ def test_rotate_without_javascript_uses_confirmation_page(new_context, live_serv
     page = new_context(java_script_enabled=False).new_page()
     log_in(page, browser_user)
 
-    page.locator(f"tr[data-key-id='{old.pk}']").get_by_role("link", name="Rotate").click()
+    page.locator(f"tr[data-key-id='{old.pk}']").get_by_role(
+        "link", name="Rotate", exact=True
+    ).click()
     expect(page).to_have_url(re.compile(rf"/api-keys/{old.pk}/rotate/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Rotate API key “no-js-job”?")
     expect(page.locator("main, body").first).to_contain_text(f"{old.display_prefix}...")
@@ -299,7 +309,9 @@ def test_stale_sign_in_reauthenticates_before_rotating(
     balance_url = f"{live_server.url}{BALANCE_PATH}"
     page = new_context(java_script_enabled=javascript).new_page()
     log_in(page, browser_user)
-    page.locator(f"tr[data-key-id='{old.pk}']").get_by_role("link", name="Rotate").click()
+    page.locator(f"tr[data-key-id='{old.pk}']").get_by_role(
+        "link", name="Rotate", exact=True
+    ).click()
     if javascript:
         form = page.locator("#rotate-dialog")
         expect(form).to_be_visible()
@@ -349,7 +361,9 @@ def test_rotate_at_the_key_limit_and_a_second_tab_cannot_rotate_twice(
     assert APIKey.objects.filter(owner=browser_user).count() == 11
 
     # The other tab still offers Rotate for the old key; sending it changes nothing.
-    other_tab.locator(f"tr[data-key-id='{target.pk}']").get_by_role("link", name="Rotate").click()
+    other_tab.locator(f"tr[data-key-id='{target.pk}']").get_by_role(
+        "link", name="Rotate", exact=True
+    ).click()
     dialog = other_tab.locator("#rotate-dialog")
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="Rotate key").click()
