@@ -1,6 +1,8 @@
 """Base classes of the Public API views (see api/envelope.py for the envelope conventions)."""
 
+import functools
 import logging
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -129,11 +131,14 @@ class PublicAPIView(APIView):
         usage.usage_flush_when_due()
         if response.status_code < 400 and hasattr(principal, "expires_at"):
             # K23: integrations can warn before their key expires.
-            expires_at = principal.expires_at
-            response[EXPIRY_HEADER] = (
-                expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if expires_at else "never"
-            )
+            response[EXPIRY_HEADER] = expiry_header(principal.expires_at)
         return response
+
+
+@functools.lru_cache(maxsize=4096)
+def expiry_header(expires_at: datetime | None) -> str:
+    """K23's header value; a key's expiry rarely changes, so each is formatted once."""
+    return expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if expires_at else "never"
 
 
 class EndpointNotFoundView(APIView):

@@ -23,5 +23,6 @@ def client_address(request) -> str:
     proxy in front, REMOTE_ADDR as the server saw it; behind proxies, DRF's reading of
     X-Forwarded-For."""
     if not api_settings.NUM_PROXIES:
-        return request.META.get("REMOTE_ADDR") or "?"
+        # The Django request's META directly (a DRF Request would proxy the read).
+        return getattr(request, "_request", request).META.get("REMOTE_ADDR") or "?"
     return BaseThrottle().get_ident(request) or "?"
