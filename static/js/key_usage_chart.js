@@ -19,12 +19,13 @@
     var canvas = document.getElementById("key-usage-chart");
     var table = document.getElementById("key-usage-days");
     var toggle = document.getElementById("key-usage-toggle");
-    if (!source || !figure || !canvas || typeof window.Chart !== "function") return;
+    if (!source || !figure || !canvas || typeof window.Chart !== "function" || !window.chartTable) {
+      return;
+    }
 
     var data = JSON.parse(source.textContent);
 
-    figure.hidden = false;
-    try {
+    window.chartTable.show(figure, table, toggle, function () {
       new window.Chart(canvas, {
         type: "bar",
         data: {
@@ -54,19 +55,6 @@
           },
         },
       });
-    } catch (error) {
-      figure.hidden = true;  // keep the table as the report
-      throw error;
-    }
-
-    if (!table || !toggle) return;
-    table.hidden = true;
-    toggle.hidden = false;
-    toggle.addEventListener("click", function () {
-      var show = table.hidden;
-      table.hidden = !show;
-      toggle.setAttribute("aria-expanded", show ? "true" : "false");
-      toggle.textContent = show ? "Hide table" : "Show as table";
     });
   });
 })();

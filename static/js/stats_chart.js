@@ -30,14 +30,15 @@
     var canvas = document.getElementById("usage-chart");
     var table = document.getElementById("usage-days");
     var toggle = document.getElementById("usage-days-toggle");
-    if (!source || !figure || !canvas || typeof window.Chart !== "function") return;
+    if (!source || !figure || !canvas || typeof window.Chart !== "function" || !window.chartTable) {
+      return;
+    }
 
     var data = JSON.parse(source.textContent);
     var unit = unitFor(Math.max.apply(null, data.traffic_bytes.concat([0])));
     var scale = Math.pow(1000, unit);
 
-    figure.hidden = false;
-    try {
+    window.chartTable.show(figure, table, toggle, function () {
       new window.Chart(canvas, {
         type: "bar",
         data: {
@@ -72,19 +73,6 @@
           },
         },
       });
-    } catch (error) {
-      figure.hidden = true;  // keep the table as the report
-      throw error;
-    }
-
-    if (!table || !toggle) return;
-    table.hidden = true;
-    toggle.hidden = false;
-    toggle.addEventListener("click", function () {
-      var show = table.hidden;
-      table.hidden = !show;
-      toggle.setAttribute("aria-expanded", show ? "true" : "false");
-      toggle.textContent = show ? "Hide table" : "Show as table";
     });
   });
 })();

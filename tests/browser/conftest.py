@@ -84,3 +84,27 @@ def log_in(page: Page, user, password: str = DEFAULT_PASSWORD) -> None:
 def browser_user(transactional_db):
     """An account with the factory password, for logging in through the real form."""
     return UserFactory()
+
+
+def create_key_through_dialog(
+    page: Page, name: str, scopes: list[str], *, allowed_ips: str = ""
+) -> str:
+    """Create a key with the dashboard's dialog (allowlist too, when given), read its full value
+    once, close the dialog; return the key."""
+    page.goto("/api-keys/")
+    page.get_by_role("link", name="Create API Key").click()
+    dialog = page.locator("#create-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Name").fill(name)
+    for scope in scopes:
+        dialog.locator(f"input[name='scopes'][value='{scope}']").check()
+    if allowed_ips:
+        dialog.locator("textarea[name='allowed_ips']").fill(allowed_ips)
+    dialog.get_by_role("button", name="Create API Key").click()
+    new_key_dialog = page.locator("#new-key-dialog")
+    expect(new_key_dialog).to_be_visible()
+    key = page.locator("input[data-testid=new-key]").input_value()
+    assert key.startswith("2xt_")
+    new_key_dialog.get_by_role("link", name="Done").click()
+    expect(page.locator("#new-key-dialog")).to_have_count(0)
+    return key

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from accounts.models import SecurityEvent, SecurityEventType
 from accounts.services import security_event_record
 from apikeys.models import APIKey
-from tests.browser.conftest import log_in
+from tests.browser.conftest import create_key_through_dialog, log_in
 from tests.browser.test_account_security_flow import age_last_authentication
 from tests.factories import DEFAULT_PASSWORD, APIKeyFactory
 
@@ -49,25 +49,6 @@ def logged_events(page: Page) -> list[str]:
 def stored_events(user) -> list[str]:
     events = SecurityEvent.objects.filter(account_id=user.pk).order_by("-created_at", "-id")
     return list(events.values_list("event", flat=True))
-
-
-def create_key_through_dialog(page: Page, name: str, scopes: list[str]) -> str:
-    """Create a key with the dashboard's dialog, read its full value once, close the dialog."""
-    page.goto("/api-keys/")
-    page.get_by_role("link", name="Create API Key").click()
-    dialog = page.locator("#create-dialog")
-    expect(dialog).to_be_visible()
-    dialog.get_by_label("Name").fill(name)
-    for scope in scopes:
-        dialog.locator(f"input[name='scopes'][value='{scope}']").check()
-    dialog.get_by_role("button", name="Create API Key").click()
-    new_key_dialog = page.locator("#new-key-dialog")
-    expect(new_key_dialog).to_be_visible()
-    key = page.locator("input[data-testid=new-key]").input_value()
-    assert key.startswith("2xt_")
-    new_key_dialog.get_by_role("link", name="Done").click()
-    expect(page.locator("#new-key-dialog")).to_have_count(0)
-    return key
 
 
 def rotate_through_dialog(page: Page, key_id: int, grace: str) -> str:

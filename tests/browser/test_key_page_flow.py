@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import SecurityEvent
 from apikeys.models import APIKey, APIKeyUsageDaily
-from tests.browser.conftest import log_in
+from tests.browser.conftest import create_key_through_dialog, log_in
 from tests.browser.test_account_security_flow import age_last_authentication
 from tests.browser.test_key_lifecycle_flow import call_api
 from tests.factories import DEFAULT_PASSWORD, APIKeyFactory
@@ -25,25 +25,6 @@ pytestmark = [
 
 BALANCE_PATH = "/v1/user/balance"
 REFUSED_FROM = re.compile(r"may not be used from (\S+)\. ")
-
-
-def create_key_with_allowlist(page: Page, name: str, scopes: list[str], allowed_ips: str) -> str:
-    """Create a key with the dashboard's dialog, allowlist included; return its full value."""
-    page.goto("/api-keys/")
-    page.get_by_role("link", name="Create API Key").click()
-    dialog = page.locator("#create-dialog")
-    expect(dialog).to_be_visible()
-    dialog.get_by_label("Name").fill(name)
-    for scope in scopes:
-        dialog.locator(f"input[name='scopes'][value='{scope}']").check()
-    dialog.locator("textarea[name='allowed_ips']").fill(allowed_ips)
-    dialog.get_by_role("button", name="Create API Key").click()
-    new_key_dialog = page.locator("#new-key-dialog")
-    expect(new_key_dialog).to_be_visible()
-    key = page.locator("input[data-testid=new-key]").input_value()
-    new_key_dialog.get_by_role("link", name="Done").click()
-    expect(page.locator("#new-key-dialog")).to_have_count(0)
-    return key
 
 
 def open_key_page(page: Page, api_key: APIKey) -> None:
@@ -58,7 +39,9 @@ def test_widening_the_allowlist_on_the_key_page_lets_this_machine_in(
     page, live_server, browser_user
 ):
     log_in(page, browser_user)
-    key = create_key_with_allowlist(page, "office-only", ["balance:read"], "203.0.113.0/24")
+    key = create_key_through_dialog(
+        page, "office-only", ["balance:read"], allowed_ips="203.0.113.0/24"
+    )
     api_key = APIKey.objects.get(owner=browser_user)
     assert api_key.allowed_ip_list == ["203.0.113.0/24"]
     balance_url = f"{live_server.url}{BALANCE_PATH}"
