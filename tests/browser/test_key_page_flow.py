@@ -13,6 +13,8 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import SecurityEvent
 from apikeys.models import APIKey, APIKeyUsageDaily
+from apikeys.services import api_key_create
+from apikeys.usage import usage_flush
 from tests.browser.conftest import create_key_through_dialog, log_in
 from tests.browser.test_account_security_flow import age_last_authentication
 from tests.browser.test_key_lifecycle_flow import call_api
@@ -177,3 +179,36 @@ def test_the_usage_chart_is_drawn_and_the_table_lists_the_days(new_context, brow
     expect(
         plain.get_by_test_id("key-usage-table").locator(f"tr[data-day='{today.isoformat()}']")
     ).to_contain_text("1,239")
+
+
+def test_a_burst_of_requests_shows_in_the_table_and_the_chart_after_a_flush(
+    new_context, live_server, browser_user, settings
+):
+    """K31 end to end: real API requests (successes, client errors, rate-limited ones) counted by
+    the running server, written by one flush, then read by the table's 7-day column and the key
+    page's chart."""
+    settings.API_KEY_RATE_LIMIT = 0.01  # one more request every 100 s: the burst is the budget
+    settings.API_KEY_RATE_BURST = 5
+    settings.API_ACCOUNT_RATE_LIMIT = 10_000
+    settings.API_ACCOUNT_RATE_BURST = 10_000
+    created = api_key_create(owner=browser_user, name="burst", scopes=["balance:read"])
+    statuses = [call_api(f"{live_server.url}{BALANCE_PATH}", created.key)[0] for _ in range(3)]
+    statuses += [call_api(f"{live_server.url}/v1/proxy", created.key)[0] for _ in range(2)]
+    statuses += [call_api(f"{live_server.url}{BALANCE_PATH}", created.key)[0] for _ in range(4)]
+    assert statuses == [200, 200, 200, 403, 403, 429, 429, 429, 429]
+    assert not APIKeyUsageDaily.objects.exists()  # counted without a database write
+
+    usage_flush()
+
+    page = new_context().new_page()
+    log_in(page, browser_user)
+    page.goto("/api-keys/")
+    row = page.locator(f"tr[data-key-id='{created.api_key.pk}']")
+    expect(row.locator("td[data-label='Requests (7 days)']")).to_have_text("9")
+    open_key_page(page, created.api_key)
+    expect(page.locator("#key-usage-chart")).to_be_visible()
+    today = page.evaluate(
+        """() => window.Chart.getChart(document.getElementById("key-usage-chart"))
+              .data.datasets.map((set) => set.data[set.data.length - 1])"""
+    )
+    assert today == [3, 2, 4]
