@@ -1,6 +1,7 @@
 """Per-key IP allowlists (K30): parsing what people type, and the check on the hot path.
 
-Pure Python, no Django.  An allowlist is stored on the key row as its normalised entries joined by
+Pure Python, no Django (each entry is read by `common.networks`, as a proxy's whitelist is).  An
+allowlist is stored on the key row as its normalised entries joined by
 spaces (`203.0.113.0/24 2001:db8::/32 198.51.100.7`): the one authentication query reads it with
 the key, and `allows()` parses each distinct stored text once per process and remembers its
 verdict per client address.
@@ -10,12 +11,12 @@ import functools
 import ipaddress
 import re
 
+from common.networks import Network, NetworkEntryError, parse_network
+
 MAX_ENTRIES = 100
 # Far longer than any address or network; stops a pasted file before it is parsed.
 MAX_INPUT_LENGTH = 10_000
 SEPARATORS = re.compile(r"[\s,;]+")
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class AllowlistError(ValueError):
@@ -57,11 +58,10 @@ def parse(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
             continue
         shown = raw if len(raw) <= 60 else raw[:57] + "..."
         try:
-            network = ipaddress.ip_network(raw, strict=True)
-        except ValueError as error:
-            if "has host bits set" in str(error):
-                meant = ipaddress.ip_network(raw, strict=False)
-                errors.append(f"{shown} has host bits set: did you mean {meant}?")
+            network = parse_network(raw)
+        except NetworkEntryError as error:
+            if error.meant is not None:
+                errors.append(f"{shown} has host bits set: did you mean {error.meant}?")
             else:
                 errors.append(f"{shown} is not an IPv4 or IPv6 address or CIDR network.")
             continue

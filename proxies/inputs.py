@@ -8,7 +8,6 @@ these typed inputs and check only the rules that depend on the account's other r
 (the per-account cap, name uniqueness, a proxy deleted meanwhile).
 """
 
-import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from django.core.exceptions import ValidationError
 
 from billing.models import Plan, ProxyType
 from common.money import has_cents_only, round_cents
+from common.networks import NetworkEntryError, parse_network
 from proxies.geo.models import Country
 
 from .models import NAME_PATTERN, LimitPeriod, LimitType, ProxyStatus
@@ -122,18 +122,15 @@ def clean_ip_whitelist(entries: object) -> list[str]:
     cleaned: list[str] = []
     errors: list[str] = []
     for entry in entries:
-        text = entry.strip() if isinstance(entry, str) else None
+        text = entry.strip() if isinstance(entry, str) else ""
         try:
-            if not text or "%" in text:  # no IPv6 zone ids: meaningless to a gateway
-                raise ValueError
-            value = str(
-                ipaddress.ip_network(text, strict=True)
-                if "/" in text
-                else ipaddress.ip_address(text)
-            )
-        except ValueError:
-            errors.append(f"{entry!r} is not an IPv4/IPv6 address or CIDR network.")
+            network = parse_network(text)
+        except NetworkEntryError as error:
+            hint = f" (did you mean {error.meant}?)" if error.meant is not None else ""
+            errors.append(f"{entry!r} is not an IPv4/IPv6 address or CIDR network{hint}.")
             continue
+        # Written as given: an address stays an address, a network (even a /32) a network.
+        value = str(network) if "/" in text else str(network.network_address)
         if value not in cleaned:
             cleaned.append(value)
     if errors:
