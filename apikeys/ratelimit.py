@@ -328,6 +328,10 @@ class _LocalStore:
         if counts is None:
             counts = self.usage[(day, digest)] = [0, 0, 0]
         counts[_OUTCOME_INDEX[outcome]] += delta
+        if delta < 0 and not any(counts):
+            # Taken back to nothing (a failed authentication): forget it, as Redis's HDEL does,
+            # so a flood of unknown keys leaves nothing behind.
+            del self.usage[(day, digest)]
 
     def take_usage(self) -> dict[tuple[str, str], list[int]]:
         """Every usage count gathered so far, leaving none behind (a swap under the lock)."""

@@ -234,6 +234,8 @@ def _key_ids(digests: Iterable[str]) -> dict[str, int]:
 def _write(taken: Counts) -> tuple[int, int, Counts]:
     """Add `taken` to the table.  Returns rows added to, dropped counts (unknown digests) and the
     corrections that found no row to correct (to put back)."""
+    # Counts that cancelled out (a failed authentication takes back its success) need no key.
+    taken = {origin: values for origin, values in taken.items() if any(values)}
     key_ids = _key_ids(digest for _, digest in taken)
     additions: list[tuple[int, date, int, int, int]] = []
     corrections: list[tuple[tuple[str, str], int, date, list[int]]] = []
@@ -242,8 +244,6 @@ def _write(taken: Counts) -> tuple[int, int, Counts]:
         key_id = key_ids.get(digest)
         if key_id is None:
             dropped += 1
-            continue
-        if not any(values):
             continue
         day = datetime.strptime(day_name, "%Y%m%d").date()
         if min(values) < 0:

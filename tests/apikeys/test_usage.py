@@ -396,3 +396,16 @@ def test_every_request_is_counted_once_across_processes(user, geo, private_redis
     stored = [counts(api_key) for api_key in api_keys]
     assert stored == [(success, client_error, 0) for success, client_error in expected]
     assert sum(sum(row) for row in stored if row) == WORKERS * REQUESTS_PER_WORKER
+
+
+def test_a_count_taken_back_to_nothing_leaves_no_entry_in_the_local_store():
+    """A failed authentication takes back the success its request was counted as; like Redis's
+    HDEL, the local store then forgets the digest, so unknown keys cannot grow it."""
+    store = ratelimit._LocalStore()
+    with store.lock:
+        store.count("20260601", "a" * 64, ratelimit.SUCCESS)
+        store.count("20260601", "a" * 64, ratelimit.SUCCESS, -1)
+        store.count("20260601", "b" * 64, ratelimit.SUCCESS)
+        store.count("20260601", "b" * 64, ratelimit.RATE_LIMITED)
+        store.count("20260601", "b" * 64, ratelimit.SUCCESS, -1)
+    assert store.take_usage() == {("20260601", "b" * 64): [0, 0, 1]}
