@@ -325,14 +325,11 @@ def api_key_update(
     if errors:
         raise ValidationError(errors)
     old_ips = api_key.allowed_ip_list
-    changed = [
-        field
-        for field, old, new in (
-            ("name", api_key.name, new_name),
-            ("allowed_ips", api_key.allowed_ips, new_ips),
-        )
-        if old != new
-    ]
+    changed = []
+    if new_name != api_key.name:
+        changed.append("name")
+    if new_ips != api_key.allowed_ips:
+        changed.append("allowed_ips")
     if not changed:
         return api_key
     api_key.name, api_key.allowed_ips = new_name, new_ips

@@ -16,7 +16,7 @@ from accounts.services import Origin
 from api.envelope import APIResponse
 from api.schema import enveloped
 from api.views import PublicAPIView
-from common.clientip import client_address, client_ip
+from common.clientip import client_address
 
 from .. import ratelimit, services
 from ..authentication import RateLimited
@@ -80,11 +80,7 @@ class CredentialsRevokeAPIView(PublicAPIView):
         credentials = [value.strip() for value in serializer.validated_data["credentials"]]
         revoked = services.api_keys_revoke_reported(
             credentials=credentials,
-            origin=Origin(
-                actor=SecurityActor.LEAK_REPORT,
-                ip=client_ip(request),
-                user_agent=Origin.from_request(request).user_agent,
-            ),
+            origin=Origin.from_request(request, actor=SecurityActor.LEAK_REPORT),
         )
         return ReportReceived(
             s.LeakReportOutputSerializer({"received": len(credentials)}).data, revoked=revoked
