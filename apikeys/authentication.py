@@ -222,7 +222,8 @@ class APIKeyAuthentication(BaseAuthentication):
         request.rate_limit = verdict
         if not verdict.allowed:
             raise RateLimited(verdict)
-        with connection.cursor() as cursor:
+        # PostgreSQL: a statement prepared once per connection (common/postgresql/base.py).
+        with getattr(connection, "prepared_cursor", connection.cursor)() as cursor:
             cursor.execute(_lookup_sql(), [key_digest])
             row = cursor.fetchone()
         if row is None:

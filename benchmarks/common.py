@@ -77,11 +77,14 @@ def postgres_database(url: str) -> Iterator[None]:
             server.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def configure_django(database_url: str, *, extra_apps: Sequence[str] = ()) -> None:
+def configure_django(
+    database_url: str, *, extra_apps: Sequence[str] = (), redis_url: str | None = None
+) -> None:
     """The project's test settings for `database_url`, plus `extra_apps`; migrated.
 
-    REDIS_URL in the environment is ignored: the cache is local memory, so throttling costs the
-    same on every run, and the query log is off (DEBUG False) in the timed loops.
+    REDIS_URL in the environment is ignored: the cache is `redis_url` when given (a benchmark's
+    private redis-server, as in production), else local memory, so throttling costs the same on
+    every run.  The query log is off (DEBUG False) in the timed loops.
     """
     import django
     from django.conf import settings
@@ -90,7 +93,10 @@ def configure_django(database_url: str, *, extra_apps: Sequence[str] = ()) -> No
     # Settings read the environment in one place: let them build DATABASES (with the project's
     # SQLite options) exactly as they would for a deployment with this URL.
     os.environ["DATABASE_URL"] = database_url
-    os.environ.pop("REDIS_URL", None)
+    if redis_url:
+        os.environ["REDIS_URL"] = redis_url
+    else:
+        os.environ.pop("REDIS_URL", None)
     project = importlib.import_module("config.settings.test")
     values = {name: getattr(project, name) for name in dir(project) if name.isupper()}
     values["INSTALLED_APPS"] = [*values["INSTALLED_APPS"], *extra_apps]

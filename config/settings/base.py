@@ -3,7 +3,8 @@
 Variables: DATABASE_URL (SQLite file by default), REDIS_URL (cache and rate limits; local memory
 when unset), EMAIL_URL (mail backend, e.g. smtp://user:pass@host:587?tls=True; the console when
 unset), DEFAULT_FROM_EMAIL, DJANGO_SECRET_KEY, API_KEY_SECRET (HMAC key for API key digests),
-ALLOWED_HOSTS, NUM_PROXIES (reverse proxies in front that append to X-Forwarded-For; default 0),
+DATABASE_PREPARED_STATEMENTS (0 turns them off, for PgBouncer before 1.21), ALLOWED_HOSTS,
+NUM_PROXIES (reverse proxies in front that append to X-Forwarded-For; default 0),
 API_KEY_RATE_LIMIT (requests/second per key), API_KEY_RATE_BURST, API_LEAK_REPORT_LIMIT (leak
 reports per client address per minute), DASHBOARD_URL (the dashboard's address, for links in
 e-mails).
@@ -55,6 +56,16 @@ def database_from_env(default_sqlite: Path) -> dict:
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend plus a cursor whose statements are prepared once per connection (the
+        # API key lookup: common/postgresql/base.py).  0 prepares them at their first use; None
+        # (DATABASE_PREPARED_STATEMENTS=0, for a pooler without prepared-statement support, such
+        # as PgBouncer before 1.21) runs them unprepared.
+        config["ENGINE"] = "common.postgresql"
+        prepared = os.environ.get("DATABASE_PREPARED_STATEMENTS", "1").strip().lower()
+        config.setdefault("OPTIONS", {})["prepare_threshold"] = (
+            None if prepared in ("0", "false", "no", "off") else 0
+        )
     return config
 
 

@@ -10,6 +10,7 @@ from rest_framework.test import APIRequestFactory
 from apikeys.authentication import APIKeyAuthentication, APIKeyOwner, APIKeyPrincipal
 from apikeys.models import APIKey
 from apikeys.services import api_key_revoke
+from tests.concurrency import skip_unless_postgres
 from tests.envelope import assert_error, assert_ok
 from tests.factories import UserFactory
 
@@ -210,3 +211,38 @@ def test_by_default_no_proxy_is_trusted_by_the_api_or_the_sign_in(settings):
     assert settings.NUM_PROXIES == 0
     assert settings.REST_FRAMEWORK["NUM_PROXIES"] == 0
     assert settings.ALLAUTH_TRUSTED_PROXY_COUNT == 0
+
+
+def prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_on_postgresql_the_key_lookup_is_prepared_once_per_connection(make_key):
+    skip_unless_postgres()
+    api_key = make_key(last_used_at=datetime.now(UTC))
+    for _ in range(3):
+        request = APIRequestFactory().get(URL, HTTP_X_API_KEY=api_key.key)
+        owner, _ = APIKeyAuthentication().authenticate(request)
+        assert owner.id == api_key.owner_id
+    # One prepared statement, the lookup: everything else (the ORM) stays bound on the client.
+    [statement] = prepared_statements()
+    assert "apikeys_apikey" in statement and "digest" in statement
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_prepared_statements_off_the_lookup_still_works_unprepared(make_key, monkeypatch):
+    """DATABASE_PREPARED_STATEMENTS=0, for a pooler that cannot keep prepared statements."""
+    skip_unless_postgres()
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "prepare_threshold", None)
+    connection.close()  # the next connection is opened with the option
+    try:
+        api_key = make_key(last_used_at=datetime.now(UTC))
+        for _ in range(3):
+            request = APIRequestFactory().get(URL, HTTP_X_API_KEY=api_key.key)
+            owner, _ = APIKeyAuthentication().authenticate(request)
+            assert owner.id == api_key.owner_id
+        assert prepared_statements() == []
+    finally:
+        connection.close()

@@ -4,6 +4,7 @@ settings that pass `manage.py check --deploy` without a warning (R2)."""
 import os
 import secrets
 
+import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher
 
 from config.settings import base
@@ -83,5 +84,20 @@ def test_database_connections_persist_on_both_engines(monkeypatch, tmp_path):
     assert sqlite["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     monkeypatch.setenv("DATABASE_URL", "postgres://user@db.example.com:5432/proxies")
     postgres = base.database_from_env(tmp_path / "db.sqlite3")
-    assert postgres["ENGINE"] == "django.db.backends.postgresql"
+    # Django's backend with a cursor for prepared statements (common/postgresql/base.py).
+    assert postgres["ENGINE"] == "common.postgresql"
     assert postgres["CONN_MAX_AGE"] == 60
+
+
+@pytest.mark.parametrize(
+    ("value", "threshold"), [(None, 0), ("1", 0), ("0", None), ("off", None), ("false", None)]
+)
+def test_prepared_statements_are_on_unless_turned_off(monkeypatch, tmp_path, value, threshold):
+    # Off for a pooler that cannot keep them (PgBouncer before 1.21, or max_prepared_statements 0).
+    monkeypatch.setenv("DATABASE_URL", "postgres://user@db.example.com:5432/proxies")
+    if value is None:
+        monkeypatch.delenv("DATABASE_PREPARED_STATEMENTS", raising=False)
+    else:
+        monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", value)
+    postgres = base.database_from_env(tmp_path / "db.sqlite3")
+    assert postgres["OPTIONS"]["prepare_threshold"] == threshold
