@@ -121,6 +121,8 @@ def _config() -> _Config:
 def _settings_changed(*, setting: str, **kwargs) -> None:
     if setting.startswith(("API_", "CACHES")):
         _config.cache_clear()
+        _key_maker.cache_clear()
+        _before_lookup_arguments.cache_clear()
 
 
 def key_policy() -> Policy:
@@ -362,6 +364,23 @@ def _local_gcra(name: str, policy: Policy, now: float):
     return True, 0.0, math.floor((now - allow_at) / policy.interval_ms), new_tat - now, new_tat
 
 
+@functools.cache
+def _key_maker():
+    """The cache's key function, bound once: the `cache` proxy looks its backend up per thread on
+    every attribute read, which the hot path would pay five times a request."""
+    return cache.make_key
+
+
+@functools.cache
+def _before_lookup_arguments() -> tuple[bytes, ...]:
+    """ARGV[2] to ARGV[7] of the before-lookup script, which only change with the settings:
+    encoded once instead of on every request."""
+    config = _config()
+    kp, ap = config.key, config.account
+    values = (config.failure_limit, kp.interval_ms, kp.burst, ap.interval_ms, ap.burst)
+    return (*(repr(value).encode() for value in values), cache.make_key(_account_name("")).encode())
+
+
 def before_lookup(*, ip: str | None, digest: str) -> Verdict:
     """Check the client address's failures and charge the key's (and, when known, its
     account's) bucket, before the database is asked about the key."""
@@ -375,23 +394,14 @@ def before_lookup(*, ip: str | None, digest: str) -> Verdict:
     if client is not None:
         if not fail_open.health.available():
             return Verdict(True, owner_known=True)
+        make_key = _key_maker()
         names = (fail_name, key_name, owner_name, usage_hash_name(day))
         try:
             result = _scripts.run(
                 client,
                 _BEFORE_LOOKUP,
-                keys=[cache.make_key(name) for name in names],
-                args=[
-                    f"{now:.3f}",
-                    fail_limit,
-                    kp.interval_ms,
-                    kp.burst,
-                    ap.interval_ms,
-                    ap.burst,
-                    cache.make_key(_account_name("")),
-                    digest,
-                    USAGE_HASH_SECONDS,
-                ],
+                keys=[make_key(name) for name in names],
+                args=[f"{now:.3f}", *_before_lookup_arguments(), digest, USAGE_HASH_SECONDS],
             )
         except FAILURES as error:
             fail_open.health.failed(error)
