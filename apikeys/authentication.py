@@ -177,6 +177,17 @@ def _lookup_sql() -> str:
     return _LOOKUP_SQL
 
 
+def _fetch_key_row(key_digest: str) -> tuple | None:
+    fetchone_prepared = getattr(connection, "fetchone_prepared", None)
+    if fetchone_prepared is not None:
+        # PostgreSQL: prepared once per connection, and the request's connection health check
+        # (common/postgresql/base.py).
+        return fetchone_prepared(_lookup_sql(), [key_digest])
+    with connection.cursor() as cursor:
+        cursor.execute(_lookup_sql(), [key_digest])
+        return cursor.fetchone()
+
+
 def read_key(request) -> str | None:
     """The key from `X-API-Key`, else from `Authorization: Bearer`; None when neither is sent."""
     # The Django request's META directly: each attribute read through DRF's Request costs a
@@ -222,10 +233,7 @@ class APIKeyAuthentication(BaseAuthentication):
         request.rate_limit = verdict
         if not verdict.allowed:
             raise RateLimited(verdict)
-        # PostgreSQL: a statement prepared once per connection (common/postgresql/base.py).
-        with getattr(connection, "prepared_cursor", connection.cursor)() as cursor:
-            cursor.execute(_lookup_sql(), [key_digest])
-            row = cursor.fetchone()
+        row = _fetch_key_row(key_digest)
         if row is None:
             ratelimit.record_failure(ip=ip, verdict=verdict)
             raise InvalidAPIKey()

@@ -19,7 +19,11 @@ djangorestframework-api-key's HasAPIKey permission; this project's APIKeyAuthent
 (`required_scopes = {"GET": "geo:read"}`, a real key from `api_key_create`).  Requests go straight
 to the view (APIRequestFactory, `view(request)`, `response.render()`): no URL routing, middleware
 or WSGI, so authentication and permission are all that differs.  Each request is timed on its own
-with perf_counter_ns around the view call and render; building the request is not timed.  The
+with perf_counter_ns around the view call and render; building the request is not timed, nor is
+what Django does as a request starts (`close_old_connections`), which makes the connection's
+health check (CONN_HEALTH_CHECKS, on in the project's settings) due again, as in production: each
+scheme's first statement of a request then pays it (Django's `SELECT 1` on PostgreSQL, nothing
+on SQLite), except the project's, whose key lookup is the check (common/postgresql/base.py).  The
 schemes take turns in batches, round robin, the starting scheme rotating every round, over several
 rounds after a discarded warm-up round, so drift in machine load hits every scheme alike.  The
 garbage collector runs between batches, not inside them.  The project's key is marked as used just

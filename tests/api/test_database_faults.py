@@ -158,3 +158,76 @@ def test_a_failing_statement_on_a_live_connection_is_not_run_again(api_client, m
         response = api_client.get("/v1/user/balance", HTTP_X_API_KEY=key)
     assert_error(response, 500, "internal_error")
     assert len(runs) == 1
+
+
+def start_of_request() -> None:
+    """What Django does when a request starts (`request_started` -> close_old_connections): with
+    CONN_HEALTH_CHECKS the reused connection's health check becomes due.  The test client leaves
+    this out, so the tests below do it themselves."""
+    connection.ensure_connection()
+    connection.close_if_unusable_or_obsolete()
+    assert connection.health_check_enabled and not connection.health_check_done
+
+
+@pytest.fixture
+def health_checks(monkeypatch):
+    """Django's own health checks (`SELECT 1` through is_usable), counted."""
+    checks = []
+    original = connection.is_usable
+
+    def counted():
+        checks.append(1)
+        return original()
+
+    monkeypatch.setattr(connection, "is_usable", counted)
+    return checks
+
+
+def test_the_key_lookup_is_the_requests_health_check(
+    postgres_only, api_client, make_key, health_checks
+):
+    """A Public API request sends no `SELECT 1` before its first statement: the key lookup
+    checks the connection (one round trip fewer per request)."""
+    key = make_key("balance:read").key
+    start_of_request()
+    assert_ok(api_client.get("/v1/user/balance", HTTP_X_API_KEY=key))
+    assert health_checks == []
+    assert connection.health_check_done
+
+
+def test_a_connection_dropped_between_requests_is_replaced_by_the_lookup(
+    postgres_only, api_client, make_key, user, health_checks
+):
+    """R3: a plain POST (which is never run twice) after a failover succeeds on a new
+    connection, as Django's health check would have arranged, without the check's round trip."""
+    key = make_key("proxies:write").key
+    plan = PlanFactory()
+    start_of_request()
+    dropped = connection.connection.info.backend_pid
+    terminate_backend(dropped)
+    before = lost("refused")
+    response = api_client.post("/v1/proxy", create_body(plan), format="json", HTTP_X_API_KEY=key)
+    assert response.status_code == 201, response.content
+    assert connection.connection.info.backend_pid != dropped
+    assert Proxy.objects.filter(owner=user).count() == 1
+    assert lost("refused") == before
+    assert health_checks == []
+
+
+def test_without_a_due_health_check_a_dropped_lookup_is_not_run_again_by_the_backend(
+    postgres_only, api_client, make_key, user
+):
+    """Mid-request (the check already done), a lost lookup is the view's to handle: a plain POST
+    is answered 503 and creates nothing."""
+    key = make_key("proxies:write").key
+    plan = PlanFactory()
+    connection.ensure_connection()
+    connection.health_check_done = True
+    terminator = Terminator()  # the very first statement: the key lookup
+    with connection.execute_wrapper(terminator):
+        response = api_client.post(
+            "/v1/proxy", create_body(plan), format="json", HTTP_X_API_KEY=key
+        )
+    assert terminator.terminated
+    assert_error(response, 503, "service_unavailable")
+    assert not Proxy.objects.filter(owner=user).exists()
