@@ -19,6 +19,7 @@ from django.db.backends.postgresql import base
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _server_binding = False
+    _hot_cursor = None
 
     def prepared_cursor(self):
         """A Django cursor (connects, health-checks, logs queries, wraps errors as any cursor
@@ -62,6 +63,21 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return self._fetchone_prepared(sql, params)
 
     def _fetchone_prepared(self, sql: str, params: list) -> tuple | None:
-        with self.prepared_cursor() as cursor:
+        if self.queries_logged or self.execute_wrappers:
+            # Logged (DEBUG, assertNumQueries) or wrapped (connection.execute_wrapper): through
+            # Django's cursor wrapper, like any statement.
+            with self.prepared_cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchone()
+        # Otherwise one psycopg cursor kept per connection, with Django's error translation: the
+        # wrapper and a new cursor per call cost about as much as executing the prepared lookup.
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        self.validate_no_broken_transaction()
+        cursor = self._hot_cursor
+        if cursor is None or cursor.connection is not self.connection:
+            with self.wrap_database_errors:
+                cursor = self._hot_cursor = base.ServerBindingCursor(self.connection)
+        with self.wrap_database_errors:
             cursor.execute(sql, params)
             return cursor.fetchone()
