@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from apikeys import ratelimit
 from benchmarks.common import PrivateRedis
 from billing.services import balance_topup
+from common import cache as fail_open
 from stats.services import usage_record
 from tests.factories import APIKeyFactory, PlanFactory, UserFactory, create_proxy
 
@@ -215,7 +216,10 @@ def staff_client(client):
 def _fresh_cache():
     """Each test starts with an empty cache: sign-in rate limits and lockouts (AS3), throttles and
     one-time form tokens never leak from one test into the next.  With Redis, only this worker's
-    keys go (workers share the server, each under its own key prefix)."""
+    keys go (workers share the server, each under its own key prefix).  A cache outage another
+    test caused (a private redis-server stopped) is forgotten too, or this test's limiter and
+    usage counts would fail open for the rest of the retry interval."""
+    fail_open.health.down_until = 0.0
     _cache_clear()
     ratelimit.local.clear()
     yield
