@@ -13,13 +13,21 @@ need PgBouncer 1.21 or later with `max_prepared_statements` above zero; with an 
 DATABASE_PREPARED_STATEMENTS=0 and the same cursor runs unprepared.
 """
 
+from typing import Any
+
 from django.db import InterfaceError, OperationalError
 from django.db.backends.postgresql import base
+
+# Django's psycopg cursor that binds on the server (the stubs declare it without its psycopg base).
+ServerBindingCursor: Any = base.ServerBindingCursor
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _server_binding = False
-    _hot_cursor = None
+    _hot_cursor: Any = None
+    # Set by Django (connect(), close_if_unusable_or_obsolete()); missing from the stubs.
+    health_check_enabled: bool
+    health_check_done: bool
 
     def prepared_cursor(self):
         """A Django cursor (connects, health-checks, logs queries, wraps errors as any cursor
@@ -32,7 +40,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def create_cursor(self, name=None):
         if self._server_binding and name is None:
-            return base.ServerBindingCursor(self.connection)
+            return ServerBindingCursor(self.connection)
         return super().create_cursor(name)
 
     def fetchone_prepared(self, sql: str, params: list) -> tuple | None:
@@ -77,7 +85,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         cursor = self._hot_cursor
         if cursor is None or cursor.connection is not self.connection:
             with self.wrap_database_errors:
-                cursor = self._hot_cursor = base.ServerBindingCursor(self.connection)
+                cursor = self._hot_cursor = ServerBindingCursor(self.connection)
         with self.wrap_database_errors:
             cursor.execute(sql, params)
             return cursor.fetchone()
