@@ -36,8 +36,10 @@ Prometheus counters (fail-open cache calls, rate-limit refusals, database retrie
 lines.  At the end, with the servers stopped: every balance equals the sum of its ledger; every
 day's traffic and requests equal what the recorder was told succeeded; every day's cost is its
 traffic at the price stored with the day (rounded half up to cents, A16), the price of a day first
-billed after the change is the new one and of a day billed before it the old one; and the usage
-charges in the ledger sum to the days' costs.  Exit status 1 when a target is missed.
+billed after the change is the new one and of a day billed before it the old one; the usage
+charges in the ledger sum to the days' costs; and every account's daily rollup (what
+/v1/user/traffic reads) equals the sum of its proxies' days.  Exit status 1 when a target is
+missed.
 """
 
 import argparse
@@ -55,7 +57,7 @@ import time
 import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -403,7 +405,8 @@ def consistency(recorder: Recorder, timeline: Timeline) -> list[tuple[str, bool,
 
     from billing.models import Balance, Transaction, TransactionType
     from common.money import round_cents
-    from proxies.models import UsageDaily
+    from proxies.models import AccountUsageDaily, UsageDaily
+    from stats.selectors import usage_rollup_mismatches
     from stats.services import usage_cost
 
     close_old_connections()
@@ -473,6 +476,15 @@ def consistency(recorder: Recorder, timeline: Timeline) -> list[tuple[str, bool,
             "usage charges in the ledger sum to the days' costs",
             charged == (costs["t"] or Decimal("0.00")),
             f"${charged}",
+        )
+    )
+    # The account rollup behind /v1/user/traffic moved with the proxy rows through every fault.
+    off_rollup = list(usage_rollup_mismatches(date_from=date.min, date_to=datetime.now(UTC).date()))
+    results.append(
+        (
+            "every account's daily rollup equals its proxies' days",
+            not off_rollup,
+            f"{AccountUsageDaily.objects.count()} account-days",
         )
     )
     return results

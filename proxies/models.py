@@ -164,3 +164,36 @@ class UsageDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.proxy_id} {self.date}: {self.traffic_bytes} B"
+
+
+class AccountUsageDaily(models.Model):
+    """Traffic, requests and cost of a whole account on one UTC day: the sum of that account's
+    `UsageDaily` rows of the day (deleted proxies included), with a row exactly when there are any.
+
+    Written in the same transaction as the proxy rows it sums (`stats.services.usage_record_bulk`,
+    under the account's lock), so the two never disagree; account reports read one row per day
+    instead of one per proxy and day.  `manage.py check_usage_rollup` verifies the promise.
+    """
+
+    # No index of its own: the unique (owner, date) constraint's index serves every lookup.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    date = models.DateField()
+    traffic_bytes = models.BigIntegerField(default=0)
+    requests = models.BigIntegerField(default=0)
+    # The sum of many UsageDaily.cost (numeric(14,2)) of one day: room for 10^6 proxies at the
+    # largest cost one of them can hold (exact on PostgreSQL; SQLite keeps decimals as floats,
+    # exact to the cent up to 15 significant digits, $10^13 a day, like every decimal there).
+    cost = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        verbose_name_plural = "account daily usage"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "date"], name="account_usage_owner_date_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.date}: {self.traffic_bytes} B"

@@ -4,20 +4,26 @@ The page renders totals, a per-proxy breakdown and a table of days; static/js/st
 the days (embedded as JSON) into a Chart.js chart and hides the table, so without JavaScript the
 table is the report (K8).  The CSV download is the Public API's export behind the session instead
 of an API key: same rows, same streaming.
+
+The breakdown is paged, 50 proxies a page by name (`?page=` is 1-based; a missing, malformed or
+too large number shows the nearest page), so the page costs the same queries and about the same
+time at 10 proxies or 10,000 (`stats.selectors.breakdown_proxy_list` says why not by traffic).
 """
 
-from decimal import Decimal
-
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views import View
 
 from common.forms import DateRangeForm
+from common.paging import page_number
 from proxies import selectors as proxy_selectors
 
 from . import selectors
 from .csv import MAX_EXPORT_DAYS
 from .exports import usage_export_response
+
+BREAKDOWN_PER_PAGE = 50
 
 
 class StatisticsView(View):
@@ -33,33 +39,15 @@ class StatisticsView(View):
             owner_id=request.user.pk, date_from=form.start, date_to=form.end
         )
         totals = selectors.totals(series)
-        breakdown = selectors.proxy_breakdown(
-            owner_id=request.user.pk, date_from=form.start, date_to=form.end
-        )
-        # Live proxies without traffic in the range get a row too: their CSV (all zero days) is
-        # still a valid report, and the table then lists every proxy the account has.
-        listed = {row["proxy__public_id"] for row in breakdown}
-        idle = (
-            proxy_selectors.proxy_list(
+        page = Paginator(
+            selectors.breakdown_proxy_list(
                 owner_id=request.user.pk, date_from=form.start, date_to=form.end
-            )
-            .prefetch_related(None)
-            .order_by("name")
-            .values("public_id", "name")
+            ),
+            BREAKDOWN_PER_PAGE,
+        ).get_page(page_number(request.GET.get("page")))
+        breakdown = selectors.proxy_breakdown(
+            proxies=list(page.object_list), date_from=form.start, date_to=form.end
         )
-        breakdown += [
-            {
-                "proxy__public_id": proxy["public_id"],
-                "proxy__name": proxy["name"],
-                "proxy__deleted_at": None,
-                "traffic_bytes": 0,
-                "requests": 0,
-                "cost": Decimal("0.00"),
-                "active_days": 0,
-            }
-            for proxy in idle
-            if proxy["public_id"] not in listed
-        ]
         chart = {
             "dates": [day.date.isoformat() for day in series],
             "traffic_bytes": [day.traffic_bytes for day in series],
@@ -73,6 +61,7 @@ class StatisticsView(View):
             "days": series,
             "chart": chart,
             "breakdown": breakdown,
+            "page": page,
         }
         return render(request, self.template_name, context)
 

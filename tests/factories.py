@@ -16,6 +16,7 @@ from billing.models import Plan, ProxyType
 from proxies.inputs import proxy_create_input, proxy_update_input
 from proxies.models import Proxy, UsageDaily
 from proxies.services import generate_public_id, proxy_create, proxy_update
+from stats.services import account_usage_add
 
 DEFAULT_PASSWORD = "correct-horse-battery"  # every factory-made account signs in with it
 
@@ -112,7 +113,10 @@ class ProxyFactory(factory.django.DjangoModelFactory):
 
 
 class UsageDailyFactory(factory.django.DjangoModelFactory):
-    """A daily usage row written directly (no charge booked): for reads, not for ledger tests."""
+    """A daily usage row written directly (no charge booked): for reads, not for ledger tests.
+
+    Its amounts are added to the account's daily rollup too (`AccountUsageDaily`), as
+    `usage_record` does, so account reports see it; a later `update()` of the row is not."""
 
     class Meta:
         model = UsageDaily
@@ -124,6 +128,15 @@ class UsageDailyFactory(factory.django.DjangoModelFactory):
     requests = 100
     cost = Decimal("4.00")
     price_per_gb = factory.LazyAttribute(lambda o: o.proxy.plan.price_per_gb)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        usage = super()._create(model_class, *args, **kwargs)
+        account_usage_add(
+            owner_id=usage.owner_id,
+            deltas=[(usage.date, usage.traffic_bytes, usage.requests, Decimal(usage.cost))],
+        )
+        return usage
 
 
 def create_proxy(*, owner, now=None, **raw) -> Proxy:

@@ -61,7 +61,7 @@ def test_the_load_benchmark_holds_its_targets_through_the_faults():
     assert "5xx responses and failed connections: 0 (target 0)" in output
     assert "Revoked-key requests answered 200 after revocation: 0 (target 0)" in output
     assert "MISSED" not in output
-    assert output.count("HELD  ") == 5
+    assert output.count("HELD  ") == 6
     # Every endpoint was exercised.
     for endpoint in (
         "GET /v1/proxy ",

@@ -25,6 +25,7 @@ def ledger_data(user, fund, record):
         "billing_balance",
         "proxies_proxy",
         "proxies_usagedaily",
+        "proxies_accountusagedaily",
     ],
 )
 def test_changelists_render_for_staff(staff_client, ledger_data, name):

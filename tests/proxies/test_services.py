@@ -20,7 +20,7 @@ from proxies.services import (
     proxy_delete,
     proxy_limit_resets_apply,
 )
-from stats.selectors import account_traffic, proxy_breakdown
+from stats.selectors import account_traffic, breakdown_proxy_list, proxy_breakdown
 from tests.factories import PlanFactory, UserFactory, create_proxy, update_proxy
 from tests.ledger import ledger_sum
 
@@ -515,7 +515,12 @@ def test_delete_keeps_usage_and_charges(make_proxy, funded, record):
     assert ledger_sum(proxy=proxy) == Decimal("-12.00")
     series = account_traffic(owner_id=funded.pk, date_from=TODAY - timedelta(days=1), date_to=TODAY)
     assert [day.traffic_bytes for day in series] == [2 * GB, GB]
-    [row] = proxy_breakdown(owner_id=funded.pk, date_from=TODAY - timedelta(days=1), date_to=TODAY)
+    listed = breakdown_proxy_list(
+        owner_id=funded.pk, date_from=TODAY - timedelta(days=1), date_to=TODAY
+    )
+    [row] = proxy_breakdown(
+        proxies=list(listed), date_from=TODAY - timedelta(days=1), date_to=TODAY
+    )
     assert (row["proxy__name"], row["cost"], row["proxy__deleted_at"]) == (
         "shop_scraper",
         Decimal("12.00"),

@@ -6,15 +6,17 @@ proxy-day, the day's cost (the rounded total), the charges (summing to the cost)
 (the ledger's sum).
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from django.db.models import Sum
 
 from billing.models import Transaction, TransactionType
 from billing.services import balance_topup
-from proxies.models import Proxy, ProxyStatus, SuspensionReason, UsageDaily
-from stats.services import usage_record
+from proxies.models import AccountUsageDaily, Proxy, ProxyStatus, SuspensionReason, UsageDaily
+from stats.selectors import usage_rollup_mismatches
+from stats.services import UsageEntry, usage_record, usage_record_bulk
 from tests.concurrency import run_in_parallel, skip_unless_postgres
 from tests.factories import PlanFactory, UserFactory, update_proxy
 from tests.ledger import assert_balance_is_ledger_sum, ledger_sum
@@ -195,3 +197,70 @@ def test_records_of_different_accounts_run_side_by_side(fund, make_proxy):
         mine = [i for i in range(8) if i % 4 == position]
         assert_day_exact(proxy, sum(sum(sizes_for(i, 10)) for i in mine), 10 * len(mine))
         assert_balance_is_ledger_sum(owner)
+
+
+def test_parallel_writers_keep_the_account_rollup_the_sum_of_its_proxy_days(fund, make_proxy):
+    """Workers record for the same two accounts and the same few days at once, single records
+    and batches spanning both accounts: each account-day's rollup row ends up exactly the sum of
+    its proxy rows, and both exactly what was recorded."""
+    owners = [fund(UserFactory(), FUNDS) for _ in range(2)]
+    proxies = [make_proxy(owner, f"p{i}") for owner in owners for i in range(3)]
+    days = [TODAY - timedelta(days=offset) for offset in range(4)]
+    workers, per_worker = 8, 12
+
+    def plan(index: int) -> list[list[UsageEntry]]:
+        """The worker's transactions: a single record, or a batch of three across accounts."""
+        transactions = []
+        for step, size in enumerate(sizes_for(index, per_worker)):
+            one = UsageEntry(proxies[(index + step) % 6], days[(index + step) % 4], size, step + 1)
+            if step % 3:
+                transactions.append([one])
+            else:
+                others = [
+                    UsageEntry(proxies[(index + step + n) % 6], days[(step + n) % 4], size // n, n)
+                    for n in (2, 3)
+                ]
+                transactions.append([one, *others])
+        return transactions
+
+    def work(index: int) -> None:
+        for entries in plan(index):
+            if len(entries) == 1:
+                [one] = entries
+                usage_record(
+                    proxy=one.proxy,
+                    day=one.day,
+                    traffic_bytes=one.traffic_bytes,
+                    requests=one.requests,
+                    now=NOW,
+                )
+            else:
+                usage_record_bulk(entries=entries, now=NOW)
+
+    assert run_in_parallel(workers, work) == [None] * workers
+    recorded: dict[tuple[int, object], list[int]] = {}
+    for index in range(workers):
+        for entries in plan(index):
+            for entry in entries:
+                totals = recorded.setdefault((entry.proxy.owner_id, entry.day), [0, 0])
+                totals[0] += entry.traffic_bytes
+                totals[1] += entry.requests
+    detail = {
+        (row["owner_id"], row["date"]): (row["traffic"], row["requests"], row["cost"])
+        for row in UsageDaily.objects.values("owner_id", "date").annotate(
+            traffic=Sum("traffic_bytes"), requests=Sum("requests"), cost=Sum("cost")
+        )
+    }
+    rollup = {
+        (row.owner_id, row.date): (row.traffic_bytes, row.requests, row.cost)
+        for row in AccountUsageDaily.objects.all()
+    }
+    assert rollup == detail
+    assert len(rollup) == 8  # both accounts, all four days
+    assert {key: [traffic, requests] for key, (traffic, requests, _) in rollup.items()} == recorded
+    assert list(usage_rollup_mismatches(date_from=days[-1], date_to=TODAY)) == []
+    for owner in owners:
+        charged = -ledger_sum(owner=owner, type=TransactionType.CHARGE)
+        assert charged == sum(
+            cost for (owner_id, _), (_, _, cost) in rollup.items() if owner_id == owner.pk
+        )

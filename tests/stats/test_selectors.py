@@ -11,11 +11,13 @@ from proxies.models import UsageDaily
 from stats.selectors import (
     DayUsage,
     account_traffic,
+    breakdown_proxy_list,
     days,
     proxy_breakdown,
     proxy_usage_lines,
     totals,
 )
+from stats.services import account_usage_add
 from tests.factories import ProxyFactory, UsageDailyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -87,37 +89,95 @@ def test_money_sums_are_exact_cents_on_every_database(owner):
         for index, proxy in enumerate(proxies)
     ]
     UsageDaily.objects.bulk_create(rows)
+    account_usage_add(
+        owner_id=owner.pk,
+        deltas=[(row.date, row.traffic_bytes, row.requests, row.cost) for row in rows],
+    )
     expected = sum((row.cost for row in rows), Decimal("0.00"))
     series = account_traffic(owner_id=owner.pk, date_from=D, date_to=D + timedelta(days=364))
-    breakdown = proxy_breakdown(owner_id=owner.pk, date_from=D, date_to=D + timedelta(days=364))
+    breakdown = breakdown_of(owner, D, D + timedelta(days=364))
     assert totals(series)["cost"] == expected
     assert sum(row["cost"] for row in breakdown) == expected
     costs = [day.cost for day in series] + [row["cost"] for row in breakdown]
     assert {cost.as_tuple().exponent for cost in costs} == {-2}
 
 
-def test_proxy_breakdown_orders_by_traffic_and_keeps_deleted_proxies(owner):
+def breakdown_of(owner, date_from: date, date_to: date) -> list[dict]:
+    """The whole breakdown, as the Statistics page shows it page by page."""
+    proxies = list(breakdown_proxy_list(owner_id=owner.pk, date_from=date_from, date_to=date_to))
+    return proxy_breakdown(proxies=proxies, date_from=date_from, date_to=date_to)
+
+
+def test_proxy_breakdown_lists_proxies_by_name_with_their_totals(owner):
     from django.utils import timezone
 
     small = ProxyFactory(owner=owner, name="small")
     big = ProxyFactory(owner=owner, name="big")
     gone = ProxyFactory(owner=owner, name="gone", deleted_at=timezone.now())
+    idle = ProxyFactory(owner=owner, name="idle")
     usage(small, D, 10, 1, "0.01")
     usage(big, D, 1000, 2, "1.00")
     usage(big, D + timedelta(days=1), 1000, 2, "1.00")
+    usage(big, D + timedelta(days=2), 10**6, 2, "1.00")  # after the range
     usage(gone, D, 500, 3, "0.50")
-    usage(ProxyFactory(), D, 10**9)
-    rows = proxy_breakdown(owner_id=owner.pk, date_from=D, date_to=D + timedelta(days=1))
+    usage(ProxyFactory(owner=UserFactory(), name="alien"), D, 10**9)
+    rows = breakdown_of(owner, D, D + timedelta(days=1))
     assert [
         (r["proxy__name"], r["traffic_bytes"], r["requests"], r["cost"], r["active_days"])
         for r in rows
     ] == [
         ("big", 2000, 4, Decimal("2.00"), 2),
         ("gone", 500, 3, Decimal("0.50"), 1),
+        ("idle", 0, 0, Decimal("0.00"), 0),
         ("small", 10, 1, Decimal("0.01"), 1),
     ]
-    assert rows[0]["proxy__public_id"] == big.public_id
+    assert [r["proxy__public_id"] for r in rows] == [
+        big.public_id,
+        gone.public_id,
+        idle.public_id,
+        small.public_id,
+    ]
     assert rows[1]["proxy__deleted_at"] is not None
+    assert rows[0]["proxy__deleted_at"] is None
+
+
+def test_a_deleted_proxy_is_listed_only_with_usage_in_the_range(owner):
+    from datetime import UTC, datetime
+
+    deleted_on = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
+    before = ProxyFactory(owner=owner, name="a_before", deleted_at=deleted_on)
+    usage(before, D + timedelta(days=1), 5)  # used before the range only
+    during = ProxyFactory(owner=owner, name="b_during", deleted_at=deleted_on)
+    usage(during, D + timedelta(days=4), 7)  # its deletion day, the range's first
+    unused = ProxyFactory(owner=owner, name="c_unused", deleted_at=deleted_on)
+    same_name = ProxyFactory(owner=owner, name="b_during")  # a live one took the name since
+    listed = breakdown_proxy_list(
+        owner_id=owner.pk, date_from=D + timedelta(days=4), date_to=D + timedelta(days=9)
+    )
+    assert [(row["name"], row["pk"]) for row in listed] == [
+        ("b_during", same_name.pk),
+        ("b_during", during.pk),
+    ]
+    assert not any(row["pk"] in (before.pk, unused.pk) for row in listed)
+
+
+def test_proxy_breakdown_of_a_page_is_one_query_over_that_page_only(
+    owner, django_assert_num_queries
+):
+    proxies = [ProxyFactory(owner=owner, name=f"p{index:02d}") for index in range(12)]
+    for index, proxy in enumerate(proxies):
+        usage(proxy, D, 100 + index, 1, "0.10")
+    page = list(breakdown_proxy_list(owner_id=owner.pk, date_from=D, date_to=D))[5:8]
+    with django_assert_num_queries(1) as captured:
+        rows = proxy_breakdown(proxies=page, date_from=D, date_to=D)
+    assert [(row["proxy__name"], row["traffic_bytes"]) for row in rows] == [
+        ("p05", 105),
+        ("p06", 106),
+        ("p07", 107),
+    ]
+    assert "GROUP BY" in captured.captured_queries[0]["sql"]
+    with django_assert_num_queries(0):
+        assert proxy_breakdown(proxies=[], date_from=D, date_to=D) == []
 
 
 def lines_of(proxy, date_from: date, date_to: date) -> list[str]:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from proxies.models import Proxy
-from tests.factories import ProxyFactory, UsageDailyFactory
+from tests.factories import PlanFactory, ProxyFactory, UsageDailyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -117,9 +117,10 @@ def test_totals_chart_data_days_and_breakdown(logged_in_client, user, other_user
     assert "1.50 GB" in days_table
 
     breakdown = response.context["breakdown"]
-    assert [row["proxy__name"] for row in breakdown] == ["shop_scraper", "monitor"]
-    assert breakdown[0]["traffic_bytes"] == 2 * GB
-    assert breakdown[0]["active_days"] == 2
+    assert [row["proxy__name"] for row in breakdown] == ["monitor", "shop_scraper"]
+    assert breakdown[1]["traffic_bytes"] == 2 * GB
+    assert breakdown[1]["active_days"] == 2
+    assert breakdown[0]["traffic_bytes"] == 250_000
     query = f"date_from={(today - timedelta(days=6)).isoformat()}&amp;date_to={today.isoformat()}"
     assert f"{export_url(proxy)}?{query}" in html
 
@@ -167,25 +168,104 @@ def test_a_range_of_366_days_is_allowed(logged_in_client):
     assert len(usage_data(response)["dates"]) == 366
 
 
-def test_page_query_count_is_constant(logged_in_client, user, today, django_assert_num_queries):
-    def add(count: int) -> None:
-        for _ in range(count):
-            proxy = ProxyFactory(owner=user)
-            for offset in range(3):
-                UsageDailyFactory(proxy=proxy, date=today - timedelta(days=offset))
+def fleet(user, count: int, today, *, prefix: str = "p") -> list:
+    """`count` proxies named p000, p001, ... with usage today of 1,000 + their number bytes."""
+    plan = PlanFactory()
+    proxies = [
+        ProxyFactory(owner=user, plan=plan, name=f"{prefix}{index:03d}") for index in range(count)
+    ]
+    for index, proxy in enumerate(proxies):
+        UsageDailyFactory(proxy=proxy, date=today, traffic_bytes=1000 + index, cost=Decimal("0.01"))
+    return proxies
 
-    add(1)
-    # session, user, daily series, breakdown, idle proxies
-    with django_assert_num_queries(5):
+
+def listed(response) -> list[str]:
+    return [row["proxy__name"] for row in response.context["breakdown"]]
+
+
+def test_page_query_count_is_constant(logged_in_client, user, today, django_assert_num_queries):
+    # session, user, daily series (the account's rollup), proxies counted, the page of proxies,
+    # the usage of that page's proxies
+    fleet(user, 1, today)
+    with django_assert_num_queries(6):
         response = logged_in_client.get(PAGE)
-    assert response.status_code == 200
-    assert len(response.context["breakdown"]) == 1
-    add(9)
-    with django_assert_num_queries(5):
+    assert listed(response) == ["p000"]
+    for proxy in fleet(user, 130, today, prefix="q"):
+        for offset in range(1, 3):
+            UsageDailyFactory(proxy=proxy, date=today - timedelta(days=offset))
+    with django_assert_num_queries(6):
         response = logged_in_client.get(PAGE)
+    assert len(listed(response)) == 50
+    with django_assert_num_queries(6):
+        response = logged_in_client.get(PAGE, {"page": "3"})
+    assert listed(response)[-1] == "q129"
+    assert len(listed(response)) == 31
+
+
+def test_breakdown_pages_50_proxies_by_name(logged_in_client, user, today):
+    fleet(user, 120, today)
+    first = logged_in_client.get(PAGE)
+    assert listed(first) == [f"p{index:03d}" for index in range(50)]
+    assert [row["traffic_bytes"] for row in first.context["breakdown"]][:2] == [1000, 1001]
+    html = first.content.decode()
+    assert "1\u201350 of 120 proxies, by name." in html
+    assert "Page 1 of 3" in html
+    query = f"date_from={(today - timedelta(days=29)).isoformat()}&amp;date_to={today.isoformat()}"
+    assert f'href="?{query}&amp;page=2" rel="next">Next \u203a</a>' in html
+    assert 'rel="prev"' not in html
+
+    second = logged_in_client.get(PAGE, {"page": "2"})
+    assert listed(second) == [f"p{index:03d}" for index in range(50, 100)]
+    assert [row["traffic_bytes"] for row in second.context["breakdown"]][:2] == [1050, 1051]
+    html = second.content.decode()
+    assert f'href="?{query}&amp;page=1" rel="prev">\u2039 Previous</a>' in html
+    assert f'href="?{query}&amp;page=3" rel="next">Next \u203a</a>' in html
+
+    third = logged_in_client.get(PAGE, {"page": "3"})
+    assert listed(third) == [f"p{index:03d}" for index in range(100, 120)]
+    assert "101\u2013120 of 120 proxies" in third.content.decode()
+    # The totals and the chart stay the account's, whatever the page.
+    assert third.context["totals"]["traffic_bytes"] == sum(1000 + index for index in range(120))
+
+
+@pytest.mark.parametrize(
+    ("page", "number"),
+    [("0", 1), ("-1", 1), ("abc", 1), ("", 1), ("2", 2), ("99", 3), ("9" * 30, 3), ("1.5", 1)],
+)
+def test_out_of_range_or_malformed_page_shows_the_nearest_page(
+    logged_in_client, user, today, page, number
+):
+    fleet(user, 101, today)
+    response = logged_in_client.get(PAGE, {"page": page})
     assert response.status_code == 200
-    assert len(response.context["breakdown"]) == 10
-    assert len(usage_data(response)["dates"]) >= 3
+    assert response.context["page"].number == number
+    assert listed(response)[0] == f"p{(number - 1) * 50:03d}"
+
+
+def test_paging_keeps_the_chosen_range(logged_in_client, user, today):
+    proxies = fleet(user, 60, today)
+    start = today - timedelta(days=6)
+    UsageDailyFactory(proxy=proxies[55], date=start, traffic_bytes=7 * GB)
+    UsageDailyFactory(proxy=proxies[55], date=start - timedelta(days=1), traffic_bytes=GB)
+    params = {"date_from": start.isoformat(), "date_to": today.isoformat()}
+    html = logged_in_client.get(PAGE, params).content.decode()
+    query = f"date_from={start.isoformat()}&amp;date_to={today.isoformat()}"
+    assert f'href="?{query}&amp;page=2" rel="next"' in html
+    second = logged_in_client.get(PAGE, {**params, "page": "2"})
+    form = second.context["form"]
+    assert (form.start, form.end) == (start, today)
+    rows = {row["proxy__name"]: row for row in second.context["breakdown"]}
+    assert list(rows) == [f"p{index:03d}" for index in range(50, 60)]
+    assert rows["p055"]["traffic_bytes"] == 7 * GB + 1055  # the day before the range is not
+    assert f'href="?{query}&amp;page=1" rel="prev"' in second.content.decode()
+    assert f"{export_url(proxies[55])}?{query}" in second.content.decode()
+
+
+def test_a_single_page_has_no_pager(logged_in_client, user, today):
+    fleet(user, 50, today)
+    html = logged_in_client.get(PAGE).content.decode()
+    assert len(re.findall(r"<tr data-proxy-id=", html)) == 50
+    assert 'aria-label="Proxy pages"' not in html
 
 
 # --- CSV export ---------------------------------------------------------------------------------
