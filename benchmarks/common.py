@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,10 +19,17 @@ import dj_database_url
 
 
 def parse_args(
-    argv: Sequence[str] | None, *, description: str, quick_help: str
+    argv: Sequence[str] | None,
+    *,
+    description: str,
+    quick_help: str,
+    flags: Mapping[str, str] | None = None,
 ) -> argparse.Namespace:
+    """`--quick`, `--database-url`, and the benchmark's own on/off `flags` (name: help)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help=quick_help)
+    for flag, flag_help in (flags or {}).items():
+        parser.add_argument(flag, action="store_true", help=flag_help)
     parser.add_argument(
         "--database-url",
         help="a PostgreSQL URL whose database the run creates and drops (default: temporary SQLite)",
@@ -136,18 +143,22 @@ def run_benchmark(
     description: str,
     quick_help: str,
     name: str,
-    run: Callable[[bool], None],
+    run: Callable[..., None],
     extra_apps: Sequence[str] = (),
+    flags: Mapping[str, str] | None = None,
 ) -> None:
-    """Parse the command line, make the database, configure Django and call `run(quick)`."""
+    """Parse the command line, make the database, configure Django and call `run(quick)`, or
+    with `flags` (`{"--large": help}`) `run(quick, large=...)`."""
     from django.db import connections
 
     started = time.perf_counter()
-    args = parse_args(argv, description=description, quick_help=quick_help)
+    args = parse_args(argv, description=description, quick_help=quick_help, flags=flags)
+    names = [flag.lstrip("-").replace("-", "_") for flag in flags or {}]
+    chosen = {name: getattr(args, name) for name in names}
     with benchmark_database(args.database_url, name=name) as database_url:
         configure_django(database_url, extra_apps=extra_apps)
         try:
-            run(args.quick)
+            run(args.quick, **chosen)
         finally:
             connections.close_all()  # PostgreSQL: before the database is dropped
     print(f"Finished in {time.perf_counter() - started:.0f} s; load average now {load_average()}")

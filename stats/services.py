@@ -1,22 +1,33 @@
 """Recording traffic (SPEC 3.3): the gateway's one entry point into usage and billing."""
 
+import logging
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from billing.services import Charge, balance_charge_bulk, balance_lock
+from common.bulk import bulk_insert
 from common.money import ZERO, round_cents
-from proxies.models import Proxy, UsageDaily
+from proxies.models import AccountUsageDaily, Proxy, UsageDaily
 from proxies.services import proxies_refresh_for_account, proxy_refresh_status
 
 BYTES_PER_GB = Decimal(10**9)
 MAX_BYTES_PER_RECORD = 10**15
 MAX_REQUESTS_PER_RECORD = 10**12
 MAX_BACKDATE_DAYS = 400
+# A gateway batch is applied this many entries per transaction (`usage_record_batch`): large
+# enough that per-chunk costs (locks, status refresh) stay small against the rows, small enough
+# that each account's lock is held for a fraction of a second.
+DEFAULT_CHUNK_SIZE = 10_000
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -112,8 +123,8 @@ def usage_record(
 
 @dataclass(frozen=True)
 class UsageEntry:
-    """One record for `usage_record_bulk`: traffic of a proxy on a UTC day, recorded (and so
-    charged) at `recorded_at`, by default the batch's `now`."""
+    """One record for `usage_record_bulk` and `usage_record_batch`: traffic of a proxy on a UTC
+    day, recorded (and so charged) at `recorded_at`, by default the batch's `now`."""
 
     proxy: Proxy
     day: date
@@ -122,8 +133,12 @@ class UsageEntry:
     recorded_at: datetime | None = None
 
 
+# A record once checked: the proxy, its values, and when it was recorded.
+Checked = tuple[Proxy, UsageValues, datetime]
+
+
 def usage_record_bulk(
-    *, entries: list[UsageEntry], now: datetime | None = None
+    *, entries: Sequence[UsageEntry], now: datetime | None = None
 ) -> list[UsageRecorded]:
     """`usage_record` for each entry in turn (with `now=` its `recorded_at`), in a few queries per
     account instead of a few per record: the same day totals, one charge per record rounded the
@@ -134,36 +149,221 @@ def usage_record_bulk(
     Returns one result per entry, in order: its charge, and its day's totals after the batch.
     """
     now = now or timezone.now()
-    checked: list[tuple[Proxy, UsageValues, datetime]] = []
-    for entry in entries:
-        recorded_at = entry.recorded_at or now
-        if recorded_at > now:
-            raise ValidationError({"recorded_at": f"recorded_at {recorded_at} is after now."})
-        values = usage_values_clean(
-            proxy=entry.proxy,
-            day=entry.day,
-            traffic_bytes=entry.traffic_bytes,
-            requests=entry.requests,
-            today=recorded_at.astimezone(UTC).date(),
-        )
-        checked.append((entry.proxy, values, recorded_at))
-    positions: dict[int, list[int]] = {}
-    for position, (proxy, _, _) in enumerate(checked):
-        positions.setdefault(proxy.owner_id, []).append(position)
-    results: list[UsageRecorded | None] = [None] * len(checked)
+    checked = _entries_check(entries, now=now)
     with transaction.atomic():
-        # Accounts in one order, so two batches running at once cannot deadlock.
-        for owner_id in sorted(positions):
-            records = [checked[position] for position in positions[owner_id]]
-            recorded = _usage_record_for_account(owner_id, records, now=now)
-            for position, result in zip(positions[owner_id], recorded, strict=True):
-                results[position] = result
-    return [result for result in results if result is not None]
+        charged = _usage_apply(checked, now=now)
+        usage = _usage_days_read(checked)
+    return [
+        UsageRecorded(usage[(proxy.pk, values.day)], charge)
+        for (proxy, values, _), charge in zip(checked, charged, strict=True)
+    ]
+
+
+class ChunkStatus(StrEnum):
+    """What became of one chunk of a `usage_record_batch`."""
+
+    APPLIED = "applied"
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not attempted"  # an earlier chunk failed
+
+
+@dataclass(frozen=True)
+class UsageChunkReport:
+    """One chunk of a batch, `entries[start:stop]`: applied in one transaction, or not at all."""
+
+    number: int  # from 1
+    start: int
+    stop: int
+    status: ChunkStatus
+    charged: Decimal = ZERO  # what the chunk's records charged, when it applied
+    error: str = ""  # why it failed: the exception's type and message
+
+    @property
+    def rows(self) -> int:
+        return self.stop - self.start
+
+
+@dataclass(frozen=True)
+class UsageBatchReport:
+    """What `usage_record_batch` did, chunk by chunk.  The applied chunks are always the first
+    ones: entries `[0, applied_rows)` are recorded, the rest are not."""
+
+    chunks: tuple[UsageChunkReport, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(chunk.status == ChunkStatus.APPLIED for chunk in self.chunks)
+
+    @property
+    def applied(self) -> list[UsageChunkReport]:
+        return [chunk for chunk in self.chunks if chunk.status == ChunkStatus.APPLIED]
+
+    @property
+    def failed(self) -> UsageChunkReport | None:
+        return next((c for c in self.chunks if c.status == ChunkStatus.FAILED), None)
+
+    @property
+    def applied_rows(self) -> int:
+        return sum(chunk.rows for chunk in self.applied)
+
+    @property
+    def charged(self) -> Decimal:
+        return sum((chunk.charged for chunk in self.applied), ZERO)
+
+    def summary(self) -> str:
+        """One sentence: how many entries and chunks applied, and why a chunk failed."""
+        total = sum(chunk.rows for chunk in self.chunks)
+        text = (
+            f"Recorded {self.applied_rows:,} of {total:,} entries in {len(self.applied)} of "
+            f"{len(self.chunks)} chunks, charged {self.charged} USD."
+        )
+        if (failed := self.failed) is not None:
+            text += (
+                f" Chunk {failed.number} (entries {failed.start:,}-{failed.stop - 1:,}) failed "
+                f"and was rolled back: {failed.error}; entries from {failed.start:,} on were not "
+                "recorded."
+            )
+        return text
+
+
+def usage_record_batch(
+    *,
+    entries: Sequence[UsageEntry],
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    now: datetime | None = None,
+) -> UsageBatchReport:
+    """Record a gateway's batch: `usage_record` for each entry in turn, `chunk_size` entries per
+    transaction; thousands of entries a second where single calls manage hundreds.
+
+    Every entry is checked first, as `usage_record_bulk` checks them: the first bad entry raises
+    ValidationError (each message starting with `entry N:`, N counted from 0) and nothing at all
+    is written.  Then the chunks (`entries[0:chunk_size]`, the next `chunk_size`, ...) are applied
+    in order, each in its own transaction by the rules of `usage_record_bulk`: each account is
+    locked once per chunk and its proxy-days read and written once, while every record that costs
+    a cent more still books its own charge.  Day totals, prices (A16), ledger entries (amounts,
+    descriptions, dates: `recorded_at`, by default `now`) and balances are exactly what
+    `usage_record` called for each entry in turn books.  Statuses (A10) are derived after each
+    chunk, as of `now`: after the last one they are what those calls, made with that `now`,
+    leave.  The statuses they pass through between records are not reproduced; no amount
+    depends on them (a suspended proxy's traffic is recorded and charged all the same).
+
+    A chunk that fails (a database error, a lost connection: anything raised while it is applied)
+    is rolled back whole and the chunks after it are not attempted, so what is recorded is always
+    the first `applied_rows` entries: sending the rest again completes the batch exactly.  The
+    report says which chunks applied, which failed and why.
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
+    now = now or timezone.now()
+    checked = _entries_check(entries, now=now, name_positions=True)
+    chunks: list[UsageChunkReport] = []
+    failed = False
+    for number, start in enumerate(range(0, len(checked), chunk_size), start=1):
+        stop = min(start + chunk_size, len(checked))
+        if failed:
+            chunks.append(UsageChunkReport(number, start, stop, ChunkStatus.NOT_ATTEMPTED))
+            continue
+        try:
+            with transaction.atomic():
+                charged = _usage_apply(checked[start:stop], now=now)
+        # Any failure, not only DatabaseError: the caller must learn what was recorded before it.
+        except Exception as error:
+            logger.exception(
+                "Usage batch: chunk %s (entries %s-%s) failed", number, start, stop - 1
+            )
+            failed = True
+            chunks.append(
+                UsageChunkReport(
+                    number,
+                    start,
+                    stop,
+                    ChunkStatus.FAILED,
+                    error=f"{type(error).__name__}: {error}",
+                )
+            )
+            continue
+        chunks.append(
+            UsageChunkReport(number, start, stop, ChunkStatus.APPLIED, sum(charged, ZERO))
+        )
+    return UsageBatchReport(tuple(chunks))
+
+
+def _entries_check(
+    entries: Sequence[UsageEntry], *, now: datetime, name_positions: bool = False
+) -> list[Checked]:
+    """Every entry checked as `usage_values_clean` judges it on the day it was recorded, and not
+    recorded after `now`.  The first bad one raises its ValidationError; with `name_positions`
+    each message starts with `entry N:` (its position, from 0)."""
+    checked: list[Checked] = []
+    for position, entry in enumerate(entries):
+        recorded_at = entry.recorded_at or now
+        try:
+            if recorded_at > now:
+                raise ValidationError({"recorded_at": f"recorded_at {recorded_at} is after now."})
+            values = usage_values_clean(
+                proxy=entry.proxy,
+                day=entry.day,
+                traffic_bytes=entry.traffic_bytes,
+                requests=entry.requests,
+                today=recorded_at.astimezone(UTC).date(),
+            )
+        except ValidationError as error:
+            if not name_positions:
+                raise
+            raise ValidationError(
+                {
+                    field: [f"entry {position}: {message}" for message in messages]
+                    for field, messages in error.message_dict.items()
+                }
+            ) from None
+        checked.append((entry.proxy, values, recorded_at))
+    return checked
+
+
+def _usage_apply(records: Sequence[Checked], *, now: datetime) -> list[Decimal]:
+    """Checked records applied in the caller's transaction, account by account (each account's
+    records in their order); returns each record's charge, in order."""
+    positions: dict[int, list[int]] = {}
+    for position, (proxy, _, _) in enumerate(records):
+        positions.setdefault(proxy.owner_id, []).append(position)
+    charged: list[Decimal] = [ZERO] * len(records)
+    # Accounts in one order, so two batches running at once cannot deadlock.
+    for owner_id in sorted(positions):
+        account = [records[position] for position in positions[owner_id]]
+        account_charged = _usage_record_for_account(owner_id, account, now=now)
+        for position, charge in zip(positions[owner_id], account_charged, strict=True):
+            charged[position] = charge
+    return charged
+
+
+def _usage_days_read(records: Sequence[Checked]) -> dict[tuple[int, date], UsageDaily]:
+    """The stored days of the records' proxies, by (proxy id, day): one query per account.
+
+    Read back after writing because new days are inserted without returning their keys."""
+    wanted: dict[int, tuple[set[int], set[date]]] = {}
+    for proxy, values, _ in records:
+        proxy_ids, days = wanted.setdefault(proxy.owner_id, (set(), set()))
+        proxy_ids.add(proxy.pk)
+        days.add(values.day)
+    return {
+        (usage.proxy_id, usage.date): usage
+        for owner_id, (proxy_ids, days) in sorted(wanted.items())
+        for usage in UsageDaily.objects.filter(
+            owner_id=owner_id, proxy_id__in=proxy_ids, date__in=days
+        )
+    }
 
 
 def _usage_record_for_account(
-    owner_id: int, records: list[tuple[Proxy, UsageValues, datetime]], *, now: datetime
-) -> list[UsageRecorded]:
+    owner_id: int, records: list[Checked], *, now: datetime
+) -> list[Decimal]:
+    """One account's records, in order, under its balance lock: the proxy-day totals, one
+    charge per record that costs a cent more, the account's rollup, the ledger and the balance,
+    then the statuses (A10).  Returns each record's charge.
+
+    Rows are plain values here, not model instances: a batch of 100,000 records spent most of
+    its time building and compiling instances (see common/bulk.py).
+    """
     balance = balance_lock(owner_id)
     proxy_ids = sorted({proxy.pk for proxy, _, _ in records})
     locked = {
@@ -173,39 +373,53 @@ def _usage_record_for_account(
         .filter(pk__in=proxy_ids)
         .order_by("pk")
     }
-    # Read, then written whole: safe, because every writer of a proxy's days holds its lock.
-    stored = {
-        (usage.proxy_id, usage.date): usage
-        for usage in UsageDaily.objects.filter(
+    # [traffic_bytes, requests, cost, price_per_gb] per (proxy id, day).  Read, then written
+    # whole: safe, because every writer of a proxy's days holds its lock.
+    stored: dict[tuple[int, date], list] = {
+        (proxy_id, day): [traffic_bytes, requests, cost, price_per_gb]
+        for proxy_id, day, traffic_bytes, requests, cost, price_per_gb in UsageDaily.objects.filter(
             proxy_id__in=proxy_ids, date__in={values.day for _, values, _ in records}
-        )
+        ).values_list("proxy_id", "date", "traffic_bytes", "requests", "cost", "price_per_gb")
     }
-    touched: dict[tuple[int, date], UsageDaily] = {}
+    touched: dict[tuple[int, date], list] = {}
+    descriptions: dict[tuple[int, date], str] = {}
     charges: list[Charge] = []
     charged: list[Decimal] = []
     for proxy, values, recorded_at in records:
         key = (proxy.pk, values.day)
-        usage = touched.get(key) or stored.get(key)
-        if usage is None:
-            usage = UsageDaily(
-                proxy=locked[proxy.pk],
-                owner_id=owner_id,
-                date=values.day,
-                price_per_gb=locked[proxy.pk].plan.price_per_gb,
-            )
-        touched[key] = usage
-        exact_total = usage_cost(usage.traffic_bytes + values.traffic_bytes, usage.price_per_gb)
-        charge = max(round_cents(exact_total) - usage.cost, ZERO)
-        usage.traffic_bytes += values.traffic_bytes
-        usage.requests += values.requests
-        usage.cost += charge
+        totals = touched.get(key)
+        if totals is None:
+            # A day's first record prices it (A16): later records keep the stored price.
+            totals = stored.get(key) or [0, 0, ZERO, locked[proxy.pk].plan.price_per_gb]
+            touched[key] = totals
+        traffic_bytes = totals[0] + values.traffic_bytes
+        charge = max(round_cents(usage_cost(traffic_bytes, totals[3])) - totals[2], ZERO)
+        totals[0] = traffic_bytes
+        totals[1] += values.requests
+        totals[2] += charge
         charged.append(charge)
         if charge:
-            description = f"Traffic of {locked[proxy.pk].name} on {values.day:%Y-%m-%d}"
+            description = descriptions.get(key)
+            if description is None:
+                description = descriptions[key] = (
+                    f"Traffic of {locked[proxy.pk].name} on {values.day:%Y-%m-%d}"
+                )
             charges.append(Charge(charge, proxy.pk, description, recorded_at))
-    UsageDaily.objects.bulk_create([u for key, u in touched.items() if key not in stored])
-    UsageDaily.objects.bulk_update(
-        [u for key, u in touched.items() if key in stored], ["traffic_bytes", "requests", "cost"]
+    bulk_insert(
+        UsageDaily,
+        ["proxy", "owner", "date", "traffic_bytes", "requests", "cost", "price_per_gb"],
+        [(proxy_id, owner_id, day, *totals) for (proxy_id, day), totals in sorted(touched.items())],
+        unique=["proxy", "date"],
+        update=["traffic_bytes", "requests", "cost"],
+    )
+    # The account's daily rollup, in this transaction and under the balance lock taken above,
+    # which serializes every writer of the account: it moves with the proxy rows it sums.
+    account_usage_add(
+        owner_id=owner_id,
+        deltas=(
+            (values.day, values.traffic_bytes, values.requests, charge)
+            for (_, values, _), charge in zip(records, charged, strict=True)
+        ),
     )
     balance_charge_bulk(balance=balance, charges=charges, now=now)
     # As `usage_record` after the batch's last record: every proxy of the account when the
@@ -215,7 +429,93 @@ def _usage_record_for_account(
     else:
         for proxy in locked.values():
             proxy_refresh_status(proxy, balance=balance, now=now)
-    return [
-        UsageRecorded(touched[(proxy.pk, values.day)], charge)
-        for (proxy, values, _), charge in zip(records, charged, strict=True)
+    return charged
+
+
+# --- The account's daily rollup (AccountUsageDaily) ------------------------------------------
+
+ROLLUP_UPSERT_ROWS = 500  # rows per statement: 2,500 parameters, well inside SQLite's limit
+
+
+def account_usage_add(*, owner_id: int, deltas: Iterable[tuple[date, int, int, Decimal]]) -> None:
+    """Add `(day, traffic_bytes, requests, cost)` amounts to the account's `AccountUsageDaily`
+    rows, creating a day's row on its first amount: one statement for up to 500 days.
+
+    For `usage_record_bulk`, which adds the same amounts to the proxy rows in the same
+    transaction; that is what keeps each account row the sum of its proxy rows.
+    """
+    per_day: dict[date, tuple[int, int, Decimal]] = {}
+    for day, traffic_bytes, requests, cost in deltas:
+        day_bytes, day_requests, day_cost = per_day.get(day, (0, 0, ZERO))
+        per_day[day] = (day_bytes + traffic_bytes, day_requests + requests, day_cost + cost)
+    if not per_day:
+        return
+    ops = connection.ops
+    rows = [
+        (
+            owner_id,
+            ops.adapt_datefield_value(day),
+            traffic_bytes,
+            requests,
+            ops.adapt_decimalfield_value(cost, 20, 2),
+        )
+        # In date order, as every writer locks its rows: deadlock-free even without the lock.
+        for day, (traffic_bytes, requests, cost) in sorted(per_day.items())
     ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), ROLLUP_UPSERT_ROWS):
+            chunk = rows[start : start + ROLLUP_UPSERT_ROWS]
+            cursor.execute(
+                _rollup_upsert_sql(len(chunk)), [value for row in chunk for value in row]
+            )
+
+
+def _rollup_upsert_sql(rows: int) -> str:
+    # Adds to the day's row instead of replacing it (bulk_create(update_conflicts=True) would
+    # replace), so it needs no read first: one statement, spelled alike on SQLite and PostgreSQL.
+    # No lock of its own is needed: every caller holds the account's balance lock
+    # (`balance_lock`, taken first by `_usage_record_for_account`), so the writers of one
+    # account, and with them its rollup rows, are serialized.  ROUND: SQLite adds the stored
+    # float and the new cents as floats; rounding each sum keeps the row at whole cents, so the
+    # error cannot build up over thousands of records.  PostgreSQL's numeric is exact already.
+    qn = connection.ops.quote_name
+    table = qn(AccountUsageDaily._meta.db_table)
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * rows)
+    return (
+        f"INSERT INTO {table} (owner_id, date, traffic_bytes, requests, cost) VALUES {values} "  # noqa: S608
+        "ON CONFLICT (owner_id, date) DO UPDATE SET "
+        f"traffic_bytes = {table}.traffic_bytes + excluded.traffic_bytes, "
+        f"requests = {table}.requests + excluded.requests, "
+        f"cost = ROUND({table}.cost + excluded.cost, 2)"
+    )
+
+
+@transaction.atomic
+def account_usage_rebuild(*, owner_id: int, days: Collection[date]) -> list[AccountUsageDaily]:
+    """Rewrite the account's `AccountUsageDaily` rows of `days` as the sums of its proxy rows
+    (a day without proxy rows loses its account row): the repair of
+    `check_usage_rollup --fix`.  Returns the rows written.
+
+    The account's balance row is locked first, as every usage writer does, so no record of the
+    account lands between the read of its proxy rows and the write of their sums.
+    """
+    balance_lock(owner_id)
+    days = sorted(set(days))
+    AccountUsageDaily.objects.filter(owner_id=owner_id, date__in=days).delete()
+    sums = (
+        UsageDaily.objects.filter(owner_id=owner_id, date__in=days)
+        .values("date")
+        .annotate(traffic_bytes=Sum("traffic_bytes"), requests=Sum("requests"), cost=Sum("cost"))
+        .order_by("date")
+    )
+    return AccountUsageDaily.objects.bulk_create(
+        AccountUsageDaily(
+            owner_id=owner_id,
+            date=row["date"],
+            traffic_bytes=row["traffic_bytes"],
+            requests=row["requests"],
+            # SQLite's SUM() adds the decimals as floats: back to the cents they were.
+            cost=round_cents(row["cost"]),
+        )
+        for row in sums
+    )

@@ -40,8 +40,27 @@ def run_quick(script: str, *arguments: str) -> str:
             "auth.py",
             ["DRF TokenAuthentication", "apikeys: APIKeyAuth + HasScope", "SQL/req", "sqlite  "],
         ),
-        ("stats.py", ["/v1/user/traffic, 365 days", "CSV export, 10 years", "view / SQL:"]),
+        (
+            "stats.py",
+            [
+                "/v1/user/traffic, 365 days",
+                "CSV export, 10 years",
+                "view / SQL:",
+                "before the rollup: GROUP BY over the proxy rows",
+                "Statistics page, per-proxy breakdown",
+                "Usage ingestion: a batch of",
+            ],
+        ),
         ("flush.py", ["flush of 10,000 active keys < 1 s, local store", "add s p50"]),
+        (
+            "ingest.py",
+            [
+                "usage_record, one call per row",
+                "usage_record_batch (service)",
+                "record_usage FILE.csv (command)",
+                "rows at >= 5,000 rows/s: worst run",
+            ],
+        ),
     ],
 )
 def test_the_benchmark_runs_and_prints_its_figures(script, figures):

@@ -138,6 +138,12 @@ def test_account_lock_creates_a_missing_balance_row_once(user):
     assert Balance.objects.filter(owner=user).count() == 1
 
 
+def test_locking_an_existing_balance_row_is_one_query(user, django_assert_num_queries):
+    balance_topup(owner=user, amount="10")
+    with transaction.atomic(), django_assert_num_queries(1):
+        assert balance_lock(user.pk).funds_available == Decimal("10.00")
+
+
 def test_balance_equals_ledger_sum_after_mixed_movements(user, record, make_proxy):
     balance_topup(owner=user, amount="20", now=NOW)
     proxy = make_proxy(user, plan=PlanFactory(price_per_gb=Decimal("3.00")), now=NOW)

@@ -1,9 +1,11 @@
-"""Usage operator commands: `record_usage FILE.csv` (all or nothing, bad rows by line number) and
-`apply_limit_resets` (the cron job behind A10's period resets)."""
+"""Usage operator commands: `record_usage FILE.csv` (nothing if a row is bad, with bad rows by line
+number; else every row, a chunk per transaction) and `apply_limit_resets` (the cron job behind
+A10's period resets)."""
 
 import io
 from datetime import UTC, timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,6 +14,7 @@ from django.utils import timezone
 from billing.models import Balance, Transaction, TransactionType
 from proxies.models import ProxyStatus, SuspensionReason, UsageDaily
 from proxies.services import proxy_delete
+from stats import services
 from stats.services import MAX_BACKDATE_DAYS
 from tests.factories import PlanFactory, UserFactory
 
@@ -128,6 +131,94 @@ def test_a_proxy_deleted_today_still_gets_its_earlier_traffic(tmp_path, proxies)
     proxy_delete(proxy=one)
     run("record_usage", str(write(tmp_path, HEADER + f"{one.public_id},{days_ago(1)},{GB},1\n")))
     assert UsageDaily.objects.get().proxy == one
+
+
+def five_rows(one, two) -> str:
+    """Five rows on lines 2-3 and 5-7 (line 4 is blank), each charging $4.00 or $8.00."""
+    return (
+        HEADER
+        + f"{one.public_id},{days_ago(1)},{GB},1\n"
+        + f"{two.public_id},{days_ago(1)},{GB},2\n"
+        + "\n"
+        + f"{one.public_id},{days_ago(0)},{GB},3\n"
+        + f"{one.public_id},{days_ago(1)},{GB},4\n"
+        + f"{two.public_id},{days_ago(2)},{GB},5\n"
+    )
+
+
+def test_record_usage_applies_chunks_in_the_files_order_and_says_so(tmp_path, proxies):
+    one, two, _ = proxies
+    path = write(tmp_path, five_rows(one, two))
+    out, err = run("record_usage", str(path), "--chunk-size", "2", "-v", "2")
+    assert err == ""
+    assert out.splitlines() == [
+        "Recorded 5 rows for 2 proxies of 1 account: 5,000,000,000 bytes, 15 requests, "
+        "charged 28.00 USD.",
+        "Chunk 1 of 3 (lines 2-3, 2 rows): applied, charged 12.00 USD.",
+        "Chunk 2 of 3 (lines 5-6, 2 rows): applied, charged 8.00 USD.",
+        "Chunk 3 of 3 (line 7, 1 row): applied, charged 8.00 USD.",
+        "Applied in 3 chunks of up to 2 rows, one transaction each: all applied.",
+    ]
+    assert UsageDaily.objects.get(proxy=one, date=today() - timedelta(days=1)).requests == 5
+    assert Balance.objects.get(owner=one.owner).funds_available == Decimal("972.00")
+
+
+def test_a_failed_chunk_names_the_lines_that_were_not_recorded(tmp_path, proxies):
+    one, two, _ = proxies
+    path = write(tmp_path, five_rows(one, two))
+    real, calls = services.balance_charge_bulk, []
+
+    def fail_in_the_second_chunk(**kwargs):
+        calls.append(kwargs)
+        booked = real(**kwargs)
+        if len(calls) == 2:
+            raise RuntimeError("connection lost")
+        return booked
+
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        mock.patch.object(services, "balance_charge_bulk", fail_in_the_second_chunk),
+        pytest.raises(CommandError) as error,
+    ):
+        call_command("record_usage", str(path), "--chunk-size", "2", stdout=out, stderr=err)
+
+    assert str(error.value) == (
+        f"Chunk 2 of 3 failed: lines 2-3 (chunk 1) recorded, lines 5-7 of {path} not. Record "
+        "those lines again (after the header) once the cause is fixed."
+    )
+    assert err.getvalue() == (
+        "Chunk 2 of 3 (lines 5-6, 2 rows): failed and was rolled back: RuntimeError: "
+        "connection lost\n"
+    )
+    assert out.getvalue() == (
+        "Recorded 2 rows for 2 proxies of 1 account: 2,000,000,000 bytes, 3 requests, "
+        "charged 12.00 USD.\n"
+    )
+    assert sorted(UsageDaily.objects.values_list("proxy", "requests")) == [(one.pk, 1), (two.pk, 2)]
+    assert Balance.objects.get(owner=one.owner).funds_available == Decimal("988.00")
+
+
+def test_a_failed_first_chunk_records_nothing(tmp_path, proxies):
+    one, two, _ = proxies
+    path = write(tmp_path, five_rows(one, two))
+    with mock.patch.object(services, "balance_charge_bulk", side_effect=RuntimeError("no")):
+        error, lines = run_failing("record_usage", str(path))
+    assert error == (
+        f"Chunk 1 of 1 failed: nothing recorded, lines 2-7 of {path} not. Record those lines "
+        "again (after the header) once the cause is fixed."
+    )
+    assert lines == [
+        "Chunk 1 of 1 (lines 2-7, 5 rows): failed and was rolled back: RuntimeError: no"
+    ]
+    assert nothing_recorded()
+
+
+@pytest.mark.parametrize("size", ["0", "-1", "two", "1.5"])
+def test_the_chunk_size_is_a_whole_number_of_rows(tmp_path, proxies, size):
+    path = write(tmp_path, five_rows(*proxies[:2]))
+    with pytest.raises(CommandError, match="is not a whole number of rows from 1"):
+        call_command("record_usage", str(path), f"--chunk-size={size}", stdout=io.StringIO())
+    assert nothing_recorded()
 
 
 # --- record_usage: refusing --------------------------------------------------------------------

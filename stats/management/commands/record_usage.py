@@ -5,11 +5,20 @@ row: the proxy's public id, the UTC day (YYYY-MM-DD), and whole non-negative num
 requests.  Several rows may name the same proxy and day; they add up.  Blank lines are ignored.
 
 Every row is checked before anything is written.  If any row is bad, each bad row is reported on
-stderr with its line number, the command exits non-zero and nothing is recorded.  Otherwise all
-rows are applied in one transaction through `stats.services.usage_record_bulk` (totals, charges,
-limits and balance rules of A10), and a summary is printed.
+stderr with its line number, the command exits non-zero and nothing is recorded.  Otherwise the
+rows are applied in the file's order, as `usage_record` called for each in turn would apply them
+(totals, charges, limits and balance rules of A10), through `stats.services.usage_record_batch`:
+`--chunk-size` rows (default 10,000) per transaction.  A summary is printed, and with more than
+one chunk a line saying they all applied (`-v 2`: a line per chunk).
+
+A chunk that fails (a database error, a lost connection) is rolled back whole and the chunks after
+it are not attempted: the rows before it are recorded, the command names the lines from which
+nothing was recorded and exits non-zero.  Recording those lines again (with the header) completes
+the file exactly.  Two imports running at once cannot deadlock: each chunk locks its accounts in
+one order.
 """
 
+import argparse
 import csv
 import re
 from collections.abc import Iterator
@@ -21,9 +30,17 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from common.money import ZERO
 from proxies.models import Proxy
-from stats.services import UsageEntry, UsageValues, usage_record_bulk, usage_values_clean
+from stats.services import (
+    DEFAULT_CHUNK_SIZE,
+    ChunkStatus,
+    UsageBatchReport,
+    UsageChunkReport,
+    UsageEntry,
+    UsageValues,
+    usage_record_batch,
+    usage_values_clean,
+)
 
 HEADER = ["proxy_id", "date", "traffic_bytes", "requests"]
 PROBLEM_ORDER = ("date", "proxy", "traffic_bytes", "requests")
@@ -47,6 +64,16 @@ def _whole_or_text(text: str) -> int | str:
     return int(text) if _WHOLE.fullmatch(text) else text
 
 
+def _lines(first: int, last: int) -> str:
+    return f"line {first}" if first == last else f"lines {first}-{last}"
+
+
+def _chunk_size(text: str) -> int:
+    if not _WHOLE.fullmatch(text) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of rows from 1")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Row:
     line: int
@@ -55,12 +82,21 @@ class Row:
 
 
 class Command(BaseCommand):
-    help = "Record traffic from a CSV file (proxy_id,date,traffic_bytes,requests): all or nothing."
+    help = (
+        "Record traffic from a CSV file (proxy_id,date,traffic_bytes,requests): nothing if any "
+        "row is bad, else every row, a chunk of rows per transaction."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", type=Path, help="CSV file with a header line.")
+        parser.add_argument(
+            "--chunk-size",
+            type=_chunk_size,
+            default=DEFAULT_CHUNK_SIZE,
+            help=f"Rows per transaction (default {DEFAULT_CHUNK_SIZE:,}).",
+        )
 
-    def handle(self, *args, file: Path, **options) -> None:
+    def handle(self, *args, file: Path, chunk_size: int, verbosity: int = 1, **options) -> None:
         now = timezone.now()
         rows, errors = self.read(file, now=now)
         if errors:
@@ -75,7 +111,8 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write(f"No rows in {file}; nothing recorded.")
             return
-        self.apply(rows, now=now)
+        report = self.apply(rows, now=now, chunk_size=chunk_size)
+        self.report(file, rows, report, verbosity=verbosity)
 
     # --- Validation ------------------------------------------------------------------------------
 
@@ -146,30 +183,68 @@ class Command(BaseCommand):
 
     # --- Applying --------------------------------------------------------------------------------
 
-    def apply(self, rows: list[Row], *, now: datetime) -> None:
-        # One order for every import (account, proxy, day), so two imports running at once lock
-        # accounts in the same order and cannot deadlock; totals do not depend on the order.
-        ordered = sorted(rows, key=lambda r: (r.proxy.owner_id, r.proxy.pk, r.values.day, r.line))
+    def apply(self, rows: list[Row], *, now: datetime, chunk_size: int) -> UsageBatchReport:
         try:
-            recorded = usage_record_bulk(
+            return usage_record_batch(
                 entries=[
                     UsageEntry(
                         row.proxy, row.values.day, row.values.traffic_bytes, row.values.requests
                     )
-                    for row in ordered
+                    for row in rows
                 ],
+                chunk_size=chunk_size,
                 now=now,
             )
         except ValidationError as error:
             raise CommandError(f"{' '.join(error.messages)} Nothing was recorded.") from None
-        charged = sum((result.charged for result in recorded), ZERO)
-        proxies = {row.proxy.pk for row in rows}
-        accounts = {row.proxy.owner_id for row in rows}
-        traffic = sum(row.values.traffic_bytes for row in rows)
-        requests = sum(row.values.requests for row in rows)
-        self.stdout.write(
-            f"Recorded {len(rows)} row{'s' if len(rows) != 1 else ''} for {len(proxies)} "
-            f"prox{'ies' if len(proxies) != 1 else 'y'} of {len(accounts)} "
-            f"account{'s' if len(accounts) != 1 else ''}: "
-            f"{traffic:,} bytes, {requests:,} requests, charged {charged} USD."
+
+    def report(
+        self, file: Path, rows: list[Row], report: UsageBatchReport, *, verbosity: int
+    ) -> None:
+        """The summary of what was recorded; for a failed chunk, what was not (and exit non-zero)."""
+        applied = rows[: report.applied_rows]
+        if applied:
+            proxies = {row.proxy.pk for row in applied}
+            accounts = {row.proxy.owner_id for row in applied}
+            traffic = sum(row.values.traffic_bytes for row in applied)
+            requests = sum(row.values.requests for row in applied)
+            self.stdout.write(
+                f"Recorded {len(applied)} row{'s' if len(applied) != 1 else ''} for "
+                f"{len(proxies)} prox{'ies' if len(proxies) != 1 else 'y'} of {len(accounts)} "
+                f"account{'s' if len(accounts) != 1 else ''}: "
+                f"{traffic:,} bytes, {requests:,} requests, charged {report.charged} USD."
+            )
+        chunks = report.chunks
+        if verbosity >= 2:
+            for chunk in chunks:
+                self.stdout.write(self.describe(chunk, rows, len(chunks)))
+        failed = report.failed
+        if failed is None:
+            if len(chunks) > 1 and verbosity >= 1:
+                self.stdout.write(
+                    f"Applied in {len(chunks)} chunks of up to {chunks[0].rows:,} rows, one "
+                    "transaction each: all applied."
+                )
+            return
+        self.stderr.write(self.describe(failed, rows, len(chunks)))
+        if failed.number == 1:
+            recorded = "nothing recorded"
+        else:
+            before = "chunk 1" if failed.number == 2 else f"chunks 1-{failed.number - 1}"
+            recorded = f"{_lines(rows[0].line, rows[failed.start - 1].line)} ({before}) recorded"
+        raise CommandError(
+            f"Chunk {failed.number} of {len(chunks)} failed: {recorded}, "
+            f"{_lines(rows[failed.start].line, rows[-1].line)} of {file} not. Record those "
+            "lines again (after the header) once the cause is fixed."
         )
+
+    @staticmethod
+    def describe(chunk: UsageChunkReport, rows: list[Row], count: int) -> str:
+        lines = _lines(rows[chunk.start].line, rows[chunk.stop - 1].line)
+        size = f"{chunk.rows:,} row{'s' if chunk.rows != 1 else ''}"
+        text = f"Chunk {chunk.number} of {count} ({lines}, {size}): {chunk.status}"
+        if chunk.status == ChunkStatus.APPLIED:
+            return f"{text}, charged {chunk.charged} USD."
+        if chunk.error:
+            return f"{text} and was rolled back: {chunk.error}"
+        return f"{text}."
