@@ -377,6 +377,7 @@ class Summary:
     queries: float
     cache_round_trips: float
     unprepared_ratio: float | None
+    round_trips_us: dict[str, float]
 
     @property
     def held(self) -> bool:
@@ -406,7 +407,9 @@ def run(plan: Plan, *, quick: bool, limiter: str) -> Summary:
     cache_calls = cache_calls_per_request(schemes.project, plan.sql_sample)
     sql_when_due = schemes.project.sql_when_last_used_is_due()
     print_comparison(schemes, timings, queries)
-    unprepared = measure_unprepared(schemes, plan) if connection.vendor == "postgresql" else None
+    postgres = connection.vendor == "postgresql"
+    unprepared = measure_unprepared(schemes, plan) if postgres else None
+    round_trips = measure_round_trips(schemes, plan) if postgres else {}
     table_sizes = measure_table_sizes(schemes, plan)
 
     target = TARGET_AUTH_RATIO[connection.vendor]
@@ -416,6 +419,15 @@ def run(plan: Plan, *, quick: bool, limiter: str) -> Summary:
         print(
             f"    with the key lookup unprepared (DATABASE_PREPARED_STATEMENTS=0): "
             f"{unprepared:.3f}x, measured against the same floor just after"
+        )
+    if round_trips:
+        print(
+            "    round trips in this run, each after the floor's view as in a request: "
+            + ", ".join(f"{label} {us:.1f} µs" for label, us in round_trips.items())
+        )
+        print(
+            f"    the project's path makes one of each ({sum(round_trips.values()):.1f} µs "
+            "together); TokenAuthentication's makes two SELECTs (the health check, its query)"
         )
     print_query_target(queries[schemes.project.label], plan.sql_sample, sql_when_due)
     print(
@@ -441,6 +453,7 @@ def run(plan: Plan, *, quick: bool, limiter: str) -> Summary:
         queries=queries[schemes.project.label],
         cache_round_trips=cache_calls,
         unprepared_ratio=unprepared,
+        round_trips_us=round_trips,
     )
 
 
@@ -463,6 +476,19 @@ def measure_unprepared(schemes: "Schemes", plan: Plan) -> float:
     floor = timings[schemes.floor.label]
     token = AuthCost.of(timings[schemes.token.label], floor).mean_us
     return AuthCost.of(timings[schemes.project.label], floor).mean_us / token
+
+
+def measure_round_trips(schemes: "Schemes", plan: Plan) -> dict[str, float]:
+    """What one bare round trip to each server adds to the floor, in µs, by name."""
+    from benchmarks.auth_harness import round_trip_schemes
+
+    probes = round_trip_schemes()
+    timings = measure([schemes.floor, *probes], rounds=plan.table_size_rounds, plan=plan)
+    floor = timings[schemes.floor.label]
+    return {
+        probe.label.removeprefix("floor + "): AuthCost.of(timings[probe.label], floor).mean_us
+        for probe in probes
+    }
 
 
 def run_one(args: argparse.Namespace) -> None:
@@ -509,6 +535,11 @@ def print_summary(summaries: list[Summary]) -> None:
         )
         if summary.unprepared_ratio is not None:
             print(f"{'':<12}without prepared statements: {summary.unprepared_ratio:.3f}x token")
+        if summary.round_trips_us:
+            print(
+                f"{'':<12}round trips: "
+                + ", ".join(f"{label} {us:.1f} µs" for label, us in summary.round_trips_us.items())
+            )
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:

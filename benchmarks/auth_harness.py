@@ -155,6 +155,43 @@ class ProjectScheme(Scheme):
         return self.captured_sql(1)
 
 
+class RoundTripScheme(Scheme):
+    """The floor's view followed by one bare round trip (`SELECT 1`, or a Redis PING), timed
+    together: what a round trip costs at the point in a request where authentication makes its
+    own, rather than back to back in a tight loop, where the servers never go idle."""
+
+    def __init__(self, label: str, round_trip: Callable[[], object]) -> None:
+        super().__init__(label, FloorPingView, {})
+        self.round_trip = round_trip
+
+    def time_requests(self, count: int) -> list[int]:
+        view, factory, round_trip = self.view, self._factory, self.round_trip
+        durations = []
+        for _ in range(count):
+            request: HttpRequest = factory.get(PING_PATH)
+            start = time.perf_counter_ns()
+            response = view(request)
+            response.render()
+            round_trip()
+            durations.append(time.perf_counter_ns() - start)
+        return durations
+
+
+def round_trip_schemes() -> list[RoundTripScheme]:
+    """A PostgreSQL `SELECT 1` (as Django's connection health check sends it) and, when the cache
+    is Redis, a PING on the limiter's client."""
+    from apikeys import ratelimit
+
+    connection.ensure_connection()
+    schemes = [
+        RoundTripScheme("floor + SELECT 1", lambda: connection.connection.execute("SELECT 1"))
+    ]
+    client = ratelimit.redis_client()
+    if client is not None:
+        schemes.append(RoundTripScheme("floor + Redis PING", client.ping))
+    return schemes
+
+
 def set_last_used(key_id: int, moment: datetime) -> datetime:
     APIKey.objects.filter(pk=key_id).update(last_used_at=moment)
     return moment
