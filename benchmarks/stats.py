@@ -1,5 +1,6 @@
 """Statistics reads at scale: /v1/user/traffic over a year, one proxy's 10-year CSV export, and
-the Statistics page's paged per-proxy breakdown.
+the Statistics page's paged per-proxy breakdown; then usage ingestion, rows a second for single
+records and for a batch (benchmarks/ingest.py, whose docstring explains it, on the same database).
 
 Run:  .venv/bin/python benchmarks/stats.py             (under a minute, temporary SQLite file)
       .venv/bin/python benchmarks/stats.py --quick     (under 30 seconds, a smoke run)
