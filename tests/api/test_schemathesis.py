@@ -192,7 +192,7 @@ def test_created_proxies_are_read_changed_exported_and_deleted_through_the_schem
         # Every scenario starts from the same rows: which steps can follow which depends on the
         # answers (a 201 feeds the links), and Hypothesis replays scenarios expecting the same.
         def setup(self):
-            self.savepoint = transaction.savepoint()
+            self.savepoint = transaction.savepoint_create()
 
         def teardown(self):
             transaction.savepoint_rollback(self.savepoint)

@@ -101,7 +101,7 @@ def one_by_one(entries: list[UsageEntry]) -> list[Decimal]:
 
 def then_undo(run):
     """What `run()` returns and the state it leaves, then the database as it was before it."""
-    savepoint = transaction.savepoint()
+    savepoint = transaction.savepoint_create()
     try:
         return run(), state()
     finally:
