@@ -16,7 +16,7 @@ from billing.models import Plan, ProxyType
 from proxies.inputs import proxy_create_input, proxy_update_input
 from proxies.models import Proxy, UsageDaily
 from proxies.services import generate_public_id, proxy_create, proxy_update
-from stats.services import account_usage_add
+from stats.rollup import account_usage_add
 
 DEFAULT_PASSWORD = "correct-horse-battery"  # every factory-made account signs in with it
 

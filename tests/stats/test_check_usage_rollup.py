@@ -10,7 +10,8 @@ from django.core.management import CommandError, call_command
 
 from proxies.models import AccountUsageDaily, UsageDaily
 from stats.management.commands import check_usage_rollup
-from stats.services import MAX_BACKDATE_DAYS, account_usage_add
+from stats.rollup import account_usage_add
+from stats.services import MAX_BACKDATE_DAYS
 from tests.factories import UserFactory
 from tests.manage_process import migrated_sqlite_env, run_manage
 
@@ -239,7 +240,7 @@ def test_operators_get_exit_codes_and_one_line_reasons_not_tracebacks(tmp_path):
         "-c",
         "from django.utils import timezone\n"
         "from accounts.models import User\n"
-        "from stats.services import account_usage_add\n"
+        "from stats.rollup import account_usage_add\n"
         "u = User.objects.create_user('m', 'm@example.com', 'pw-123456789')\n"
         "account_usage_add(owner_id=u.pk, deltas=[(timezone.now().date(), 5, 1, 0)])\n",
         env=env,

@@ -16,8 +16,9 @@ from common.money import ZERO, round_cents
 from proxies.models import AccountUsageDaily, UsageDaily
 from proxies.services import proxy_delete
 from stats import services
+from stats.rollup import account_usage_add
 from stats.selectors import DayUsage, account_traffic, days, usage_rollup_mismatches
-from stats.services import UsageEntry, account_usage_add, usage_record, usage_record_bulk
+from stats.services import UsageEntry, usage_record, usage_record_bulk
 from tests.factories import PlanFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

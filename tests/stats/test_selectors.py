@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from proxies.models import UsageDaily
+from stats.rollup import account_usage_add
 from stats.selectors import (
     DayUsage,
     account_traffic,
@@ -17,7 +18,6 @@ from stats.selectors import (
     proxy_usage_lines,
     totals,
 )
-from stats.services import account_usage_add
 from tests.factories import ProxyFactory, UsageDailyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

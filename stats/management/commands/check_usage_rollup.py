@@ -14,7 +14,7 @@ checked once stays checked).  Pass an earlier `--from` to audit the whole histor
 
 Output: one line per mismatch (at most 100, then a count), and exit status 1 (CommandError) if
 there is any; otherwise one line, `OK: ...`, and exit status 0.  With `--fix`, the mismatched days
-are rewritten from the proxy rows (`stats.services.account_usage_rebuild`, under each account's
+are rewritten from the proxy rows (`stats.rollup.account_usage_rebuild`, under each account's
 lock) and the command then succeeds.  Bad arguments (a malformed date, `--from` after `--to`, an
 unknown or ambiguous account) exit non-zero with a one-line reason and change nothing.
 """
@@ -26,8 +26,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts.selectors import user_for_command
+from stats.rollup import account_usage_rebuild
 from stats.selectors import RollupMismatch, Sums, usage_rollup_count, usage_rollup_mismatches
-from stats.services import MAX_BACKDATE_DAYS, account_usage_rebuild
+from stats.services import MAX_BACKDATE_DAYS
 
 MAX_REPORTED_MISMATCHES = 100
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
