@@ -88,29 +88,6 @@ def parse_money(value: object, *, field: str = "amount") -> Decimal:
     return round_cents(amount)
 
 
-def _ledger_entry(
-    balance: Balance,
-    *,
-    type: str,
-    amount: Decimal,
-    source: str,
-    description: str,
-    created_at: datetime,
-    proxy_id: int | None,
-) -> Transaction:
-    """An unsaved ledger row of the balance's account."""
-    return Transaction(
-        owner_id=balance.owner_id,
-        tx_id=new_tx_id(),
-        type=type,
-        source=source,
-        amount=amount,
-        description=description[:255],
-        proxy_id=proxy_id,
-        created_at=created_at,
-    )
-
-
 def _book(
     balance: Balance,
     *,
@@ -121,16 +98,16 @@ def _book(
     now: datetime,
     proxy=None,
 ) -> Transaction:
-    entry = _ledger_entry(
-        balance,
+    entry = Transaction.objects.create(
+        owner_id=balance.owner_id,
+        tx_id=new_tx_id(),
         type=type,
-        amount=amount,
         source=source,
-        description=description,
+        amount=amount,
+        description=description[:255],
+        proxy=proxy,
         created_at=now,
-        proxy_id=proxy.pk if proxy else None,
     )
-    entry.save(force_insert=True)
     Balance.objects.filter(pk=balance.pk).update(
         funds_available=F("funds_available") + amount, updated_at=now
     )
