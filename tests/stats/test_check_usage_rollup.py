@@ -30,7 +30,7 @@ def now():
 @pytest.fixture(autouse=True)
 def _command_clock(monkeypatch):
     """The command's default range ends on NOW's day."""
-    monkeypatch.setattr(check_usage_rollup, "utc_today", lambda: TODAY)
+    monkeypatch.setattr(check_usage_rollup, "today_utc", lambda: TODAY)
 
 
 @pytest.fixture

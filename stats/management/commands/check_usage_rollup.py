@@ -19,33 +19,24 @@ lock) and the command then succeeds.  Bad arguments (a malformed date, `--from` 
 unknown or ambiguous account) exit non-zero with a one-line reason and change nothing.
 """
 
-import re
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from accounts.selectors import user_for_command
+from common.dates import parse_day, today_utc
 from stats.rollup import account_usage_rebuild
 from stats.selectors import RollupMismatch, Sums, usage_rollup_count, usage_rollup_mismatches
 from stats.services import MAX_BACKDATE_DAYS
 
 MAX_REPORTED_MISMATCHES = 100
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def utc_today() -> date:
-    return timezone.now().astimezone(UTC).date()
 
 
 def _day(value: str, option: str) -> date:
-    # fromisoformat alone also takes 20260131 and 2026-W05-6: only YYYY-MM-DD is a date here.
-    if _DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise CommandError(f"{option} {value!r} is not a date (YYYY-MM-DD).")
+    day = parse_day(value)
+    if day is None:
+        raise CommandError(f"{option} {value!r} is not a date (YYYY-MM-DD).")
+    return day
 
 
 def _describe(sums: Sums | None) -> str:
@@ -93,7 +84,7 @@ class Command(BaseCommand):
         fix: bool,
         **options,
     ) -> None:
-        end = _day(date_to, "--to") if date_to is not None else utc_today()
+        end = _day(date_to, "--to") if date_to is not None else today_utc()
         if date_from is not None:
             start = _day(date_from, "--from")
         else:

@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from common.dates import parse_day
 from proxies.models import Proxy
 from stats.services import (
     DEFAULT_CHUNK_SIZE,
@@ -44,19 +45,14 @@ from stats.services import (
 
 HEADER = ["proxy_id", "date", "traffic_bytes", "requests"]
 PROBLEM_ORDER = ("date", "proxy", "traffic_bytes", "requests")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WHOLE = re.compile(r"\d+")
 MAX_REPORTED_ERRORS = 100
 
 
 def _date_or_text(text: str) -> date | str:
     """A well-formed YYYY-MM-DD as a date; anything else stays text, for the check to report."""
-    if _DATE.fullmatch(text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-    return text
+    day = parse_day(text)
+    return text if day is None else day
 
 
 def _whole_or_text(text: str) -> int | str:
