@@ -192,6 +192,27 @@ def round_trip_schemes() -> list[RoundTripScheme]:
     return schemes
 
 
+def required_round_trips_scheme() -> RoundTripScheme | None:
+    """The floor's view, then the two round trips that every authenticated request makes on
+    PostgreSQL with Redis whatever the implementation: one to the limiter, which must answer
+    before the database is asked (A12, A11), and one for the key, read on every request so that a
+    revocation holds at once in every process (K17, K22).  Bare (a PING, a `SELECT 1`): the lowest
+    cost any implementation of the spec can reach on this machine, timed alongside the schemes.
+    None without Redis."""
+    from apikeys import ratelimit
+
+    client = ratelimit.redis_client()
+    if client is None:
+        return None
+    connection.ensure_connection()
+
+    def both() -> None:
+        client.ping()
+        connection.connection.execute("SELECT 1")
+
+    return RoundTripScheme("floor + PING + SELECT 1", both)
+
+
 def set_last_used(key_id: int, moment: datetime) -> datetime:
     APIKey.objects.filter(pk=key_id).update(last_used_at=moment)
     return moment

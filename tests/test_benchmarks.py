@@ -84,5 +84,8 @@ def test_the_auth_benchmark_measures_postgresql_with_redis():
     )
     assert "rate limiter: Redis, a private redis-server" in output
     assert "without prepared statements:" in output
+    # The lowest ratio the spec's two round trips allow, timed in the same run.
+    assert "floor + PING + SELECT 1" in output
+    assert "the spec's two round trips alone (PING + SELECT 1):" in output
     summary = output[output.index("Summary:") :]
     assert "postgresql" in summary and "1.00      1.00" in summary, summary
