@@ -50,3 +50,13 @@ def key_mail_send(*, api_key: APIKey, template: str, context: dict | None = None
         logger.exception("Could not send the %s e-mail", template)
         return False
     return True
+
+
+def operator_key_created_send(*, api_key: APIKey, rotated_from: APIKey | None = None) -> bool:
+    """K29 for a key made by an operator's command (`create_api_key`, `rotate_api_key`): the
+    owner hears of it as of one made in the dashboard, without a client address (there is none)
+    but saying where it came from; for a rotation, which key it replaces and until when that one
+    works.  False when it could not be sent."""
+    return key_mail_send(
+        api_key=api_key, template="key_created", context={"rotated_from": rotated_from}
+    )

@@ -3,6 +3,9 @@
 import io
 
 import pytest
+from django.conf import settings
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.core.management import CommandError, call_command
 
 from apikeys import crypto
@@ -40,6 +43,71 @@ def test_create_api_key_prints_the_key_as_last_line(user, settings):
         "geo:read stats:read",
         None,
     )
+
+
+def create_for(user, **options) -> tuple[str, str]:
+    """Run create_api_key for `user`; (stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "create_api_key",
+        "--user-id",
+        str(user.pk),
+        "--name",
+        "Deploy bot",
+        "--scopes",
+        "geo:read,stats:read",
+        "--allowed-ips",
+        "203.0.113.0/24",
+        stdout=out,
+        stderr=err,
+        **options,
+    )
+    return out.getvalue(), err.getvalue()
+
+
+def test_create_api_key_emails_the_owner_without_the_key(user):
+    # K29: a key made on the account by an operator is news to its owner as well.
+    output, errors = create_for(user)
+
+    key = output.strip().splitlines()[-1]
+    api_key = APIKey.objects.get(owner=user)
+    [message] = mail.outbox
+    assert message.to == [user.email]
+    assert "Deploy bot" in message.subject
+    html = message.alternatives[0][0]
+    for body in (message.body, html):
+        assert api_key.display_prefix in body
+        assert "geo:read, stats:read" in body
+        assert "203.0.113.0/24" in body
+        assert "command line" in body
+        assert key.removeprefix(settings.API_KEY_PREFIX) not in body
+    assert key not in message.subject
+    assert errors == ""
+
+
+def test_create_api_key_prints_the_key_when_the_owner_cannot_be_emailed(user, monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
+
+    output, errors = create_for(user)
+
+    key = output.strip().splitlines()[-1]
+    assert APIKey.objects.get(owner=user).digest == crypto.digest(key, settings.API_KEY_SECRET)
+    assert "could not be e-mailed" in errors
+    assert key not in errors
+
+
+def test_create_api_key_for_an_owner_without_an_address_says_so(db):
+    owner = UserFactory(email="")
+
+    output, errors = create_for(owner)
+    assert output.strip().splitlines()[-1].startswith(settings.API_KEY_PREFIX)
+
+    assert APIKey.objects.filter(owner=owner).count() == 1
+    assert mail.outbox == []
+    assert "could not be e-mailed" in errors
 
 
 def test_create_api_key_accepts_email_and_defaults_to_90_days(user):

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -420,6 +421,23 @@ def test_command_prints_the_replacement_as_the_last_line(user, api_client):
     assert old.display_prefix in output
     assert_ok(balance(api_client, key))
     assert_ok(balance(api_client, old.key))  # within its hour of grace
+
+
+def test_command_emails_the_owner_about_the_replacement(user):
+    # K29: the replacement is a new key on the account; the mail names the key it replaces.
+    old = APIKeyFactory(owner=user, name="CI", scopes="balance:read")
+
+    key = rotate_command(old.key, "--grace", "1h").strip().splitlines()[-1]
+
+    old.refresh_from_db()
+    [message] = mail.outbox
+    assert message.to == [user.email]
+    for body in (message.body, message.alternatives[0][0]):
+        assert stored(key).display_prefix in body
+        assert f"{old.display_prefix}..." in body
+        assert f"until {old.expires_at:%Y-%m-%d %H:%M} UTC" in body
+        assert key.removeprefix(settings.API_KEY_PREFIX) not in body
+        assert old.key.removeprefix(settings.API_KEY_PREFIX) not in body
 
 
 def test_command_defaults_to_24_hours_of_grace(user):

@@ -2,7 +2,9 @@
 [--allowed-ips 203.0.113.0/24,2001:db8::/32]`.
 
 Prints the full key as the last line of stdout (the only time it is ever shown).  Bad input exits
-non-zero with a one-line reason.
+non-zero with a one-line reason.  The owner is e-mailed that a key was created on their account
+(K29; name, prefix, scopes, expiry, allowlist, never the key); a mail that cannot be sent is
+reported on stderr and does not undo the key.
 """
 
 from django.core.exceptions import ValidationError
@@ -10,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.selectors import user_for_command
 from apikeys.models import Expiration
+from apikeys.notifications import operator_key_created_send
 from apikeys.services import api_key_create
 
 
@@ -71,6 +74,9 @@ class Command(BaseCommand):
             f"(scopes: {api_key.scopes.replace(' ', ',')}; expires: {expiry}; "
             f"allowed from: {where}). Store it now:"
         )
+        if not operator_key_created_send(api_key=api_key):
+            self.stderr.write("The owner could not be e-mailed about the new key (no address, or")
+            self.stderr.write("the mail server failed: see the log).")
         self.stdout.write(created.key)
 
 

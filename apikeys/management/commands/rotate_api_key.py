@@ -4,6 +4,7 @@ The replacement has the old key's name, scopes and expiration option (expiry cou
 the old key keeps working until the grace period ends (default 24h).  `-` reads the key from
 standard input, keeping it out of the shell history and the process list
 (`echo "$KEY" | manage.py rotate_api_key - --grace 1h`).  The new key is the last line of stdout.
+The owner is e-mailed about the replacement (K29), as for `create_api_key`.
 """
 
 import sys
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from apikeys.models import APIKey
+from apikeys.notifications import operator_key_created_send
 from apikeys.services import (
     DEFAULT_GRACE,
     GRACE_PERIODS,
@@ -52,4 +54,7 @@ class Command(BaseCommand):
             f"Rotated API key {old.name!r} ({old.display_prefix}...): it works until {retires}. "
             f"Its replacement {created.api_key.display_prefix}... — store it now:"
         )
+        if not operator_key_created_send(api_key=created.api_key, rotated_from=old):
+            self.stderr.write("The owner could not be e-mailed about the new key (no address, or")
+            self.stderr.write("the mail server failed: see the log).")
         self.stdout.write(created.key)
