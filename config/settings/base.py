@@ -223,6 +223,10 @@ ACCOUNT_LOCKOUT_SECONDS = 5 * 60
 ALLAUTH_TRUSTED_PROXY_COUNT = NUM_PROXIES
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Proxy Dashboard"
+# One 30-second step either side (RFC 6238's recommended allowance): a phone whose clock is a few
+# seconds off, or a code typed as it rolled over, still works.  allauth remembers a used code for
+# the whole window, so a code cannot be replayed within it.
+MFA_TOTP_TOLERANCE = 1
 
 # --- E-mail (AS6) ---
 EMAIL_URL = os.environ.get("EMAIL_URL", "console://")

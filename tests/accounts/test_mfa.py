@@ -69,6 +69,33 @@ def test_sign_in_with_totp_needs_the_code(client):
     assert sorted(events) == ["sign_in_failed", "signed_in"]
 
 
+@pytest.mark.parametrize(("steps", "accepted"), [(-1, True), (1, True), (-2, False), (2, False)])
+def test_a_code_one_step_off_is_accepted_two_steps_off_is_not(client, steps, accepted):
+    # Clock drift on the phone, or a code typed as it rolled over: one 30-second step either side.
+    user = UserFactory(totp=True)
+    password_step(client, user)
+
+    code = totp(user.totp_secret, at=NOW + 30 * steps)
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+
+    assert (client.session.get("_auth_user_id") == str(user.pk)) is accepted
+    assert response.status_code == (302 if accepted else 200)
+
+
+def test_a_used_code_cannot_be_replayed_within_its_window(client):
+    user = UserFactory(totp=True)
+    code = totp(user.totp_secret, at=NOW - 30)
+    password_step(client, user)
+    assert client.post(reverse("mfa_authenticate"), {"code": code}).status_code == 302
+    client.logout()
+
+    password_step(client, user)
+    replay = client.post(reverse("mfa_authenticate"), {"code": code})
+
+    assert replay.status_code == 200 and "Incorrect code" in replay.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
 @pytest.mark.parametrize(
     "code", ["", "12345", "abcdef", "1" * 1000, "\uff11\uff12\uff13\uff14\uff15\uff16"]
 )
