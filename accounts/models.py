@@ -140,6 +140,16 @@ class SecurityEvent(models.Model):
             models.Index(fields=["key_id"], name="security_key_idx"),
             models.Index(fields=["ip"], name="security_ip_idx"),
         ]
+        constraints = [
+            # A key retires once (K25): its entry is written at rotation (`--grace now`) or, for
+            # a later end of grace, by the minute job (apikeys.services.api_key_retirements_log),
+            # which relies on this to never write it twice, however many runs overlap.
+            models.UniqueConstraint(
+                fields=["key_id"],
+                condition=Q(event="key_retired"),
+                name="security_key_retired_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_event_display()} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -9,14 +9,16 @@ made the change and from where.
 import calendar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from accounts.models import SecurityEventType
+from accounts.models import SecurityEvent, SecurityEventType
 from accounts.services import SYSTEM, Origin, security_event_record
 
 from . import allowlist, crypto
@@ -290,6 +292,48 @@ def api_key_rotate(
         **_key_details(created),
     )
     return created
+
+
+# How far back the minute job looks for retirements it has not logged yet: it normally finds them
+# within a minute; this covers a job that did not run for a while (no cron, no API traffic).
+RETIREMENT_LOG_DAYS = 90
+
+
+def api_key_retirements_log(*, now: datetime | None = None) -> int:
+    """K25, K27: the security log's "retired" entry for each rotated key whose grace period has
+    ended, dated at the moment it retired, by the system; returns how many keys it found to log.
+    Run every minute with the usage flush (`apikeys.usage`, `flush_key_usage`).
+
+    A rotation with `--grace now` logs its retirement itself; a key revoked before its grace ended
+    was revoked, not retired, and gets no entry.  A partial unique constraint
+    (`security_key_retired_once`) keeps overlapping runs from writing an entry twice."""
+    now = now or timezone.now()
+    logged = SecurityEvent.objects.filter(
+        key_id=OuterRef("pk"), event=SecurityEventType.KEY_RETIRED
+    )
+    retired = (
+        APIKey.objects.filter(
+            rotated_to__isnull=False,
+            expires_at__lte=now,
+            expires_at__gt=now - timedelta(days=RETIREMENT_LOG_DAYS),
+        )
+        .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=F("expires_at")))
+        .filter(~Exists(logged))
+        .values_list("pk", "owner_id", "display_prefix", "expires_at", "rotated_to__display_prefix")
+    )
+    entries = [
+        SecurityEvent(
+            account_id=owner_id,
+            created_at=cast(datetime, expires_at),  # filtered on: never NULL here
+            event=SecurityEventType.KEY_RETIRED,
+            actor=SYSTEM.actor,
+            key_id=key_id,
+            key_prefix=prefix,
+            details={"replacement": replacement} if replacement else {},
+        )
+        for key_id, owner_id, prefix, expires_at, replacement in retired
+    ]
+    return len(SecurityEvent.objects.bulk_create(entries, ignore_conflicts=True))
 
 
 @transaction.atomic

@@ -16,7 +16,8 @@ by their bucket) are dropped.
 Runs every minute from cron (`manage.py flush_key_usage`), and from the request path of every
 process at most once a minute (`usage_flush_when_due`): with Redis one process of the cluster
 flushes per minute; with the local-memory store (development) that is how a process's counts
-reach the database at all.
+reach the database at all.  The same minute job logs the retirement of rotated keys whose grace
+period ended (`services.api_key_retirements_log`).
 """
 
 import logging
@@ -42,6 +43,7 @@ from common.cache import FAILURES
 from . import ratelimit
 from .models import APIKey, APIKeyUsageDaily
 from .selectors import USAGE_DAYS_KEPT
+from .services import api_key_retirements_log
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +138,10 @@ def usage_flush_when_due() -> bool:
         except Exception:
             logger.exception("Usage flush failed; the counts stay for the next one.")
             return False
+        try:
+            api_key_retirements_log()
+        except Exception:
+            logger.exception("Logging key retirements failed; the next run logs them.")
         return True
     finally:
         _schedule.lock.release()

@@ -8,16 +8,19 @@ from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import DatabaseError, IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import SecurityActor, SecurityEvent
-from apikeys import crypto
+from apikeys import crypto, usage
 from apikeys.models import APIKey, Expiration
 from apikeys.services import (
     GRACE_PERIODS,
+    RETIREMENT_LOG_DAYS,
     api_key_create,
+    api_key_retirements_log,
     api_key_revoke,
     api_key_rotate,
 )
@@ -254,6 +257,130 @@ def test_rotation_with_grace_now_also_logs_the_retirement(user):
     assert events(created.api_key) == ["key_created"]
     retired = SecurityEvent.objects.get(key_id=old.pk, event="key_retired")
     assert retired.details["replacement"] == created.api_key.display_prefix
+
+
+# --- The retirement's log entry (K27) ----------------------------------------------------------
+
+
+def rotated(user, *, hours_ago: float, grace: str = "1h") -> tuple[APIKey, APIKey]:
+    """A key of `user` rotated `hours_ago` with `grace`: (old, replacement), old refreshed."""
+    old = APIKeyFactory(owner=user, created_at=timezone.now() - timedelta(days=3))
+    created = api_key_rotate(
+        owner_id=user.pk,
+        key_id=old.pk,
+        grace=grace,
+        now=timezone.now() - timedelta(hours=hours_ago),
+    )
+    old.refresh_from_db()
+    return old, created.api_key
+
+
+def test_a_later_retirement_is_logged_once_dated_when_the_grace_ended(user):
+    old, replacement = rotated(user, hours_ago=0.5)
+
+    assert api_key_retirements_log() == 0  # half an hour into its hour of grace
+    assert events(old) == ["key_rotated"]
+
+    retired_at = old.expires_at
+    later = retired_at + timedelta(minutes=1)
+    assert api_key_retirements_log(now=later) == 1
+    entry = SecurityEvent.objects.get(key_id=old.pk, event="key_retired")
+    assert (entry.account_id, entry.created_at, entry.actor) == (user.pk, retired_at, "system")
+    assert entry.key_prefix == old.display_prefix
+    assert entry.details == {"replacement": replacement.display_prefix}
+    assert events(old) == ["key_rotated", "key_retired"]
+
+    assert api_key_retirements_log(now=later + timedelta(minutes=1)) == 0  # not again
+    assert events(old) == ["key_rotated", "key_retired"]
+
+
+def test_keys_that_did_not_retire_by_rotation_get_no_retirement_entry(user, other_user):
+    revoked_in_grace, _ = rotated(user, hours_ago=2, grace="24h")
+    api_key_revoke(api_key=revoked_in_grace)
+    retired_now, _ = rotated(user, hours_ago=2, grace="now")  # logged by the rotation itself
+    APIKeyFactory(owner=other_user, expired=True)  # expired, never rotated
+    still_in_grace, _ = rotated(user, hours_ago=2, grace="7d")
+
+    assert api_key_retirements_log(now=timezone.now() + timedelta(hours=30)) == 0
+
+    assert events(revoked_in_grace) == ["key_rotated", "key_revoked"]
+    assert events(retired_now) == ["key_rotated", "key_retired"]
+    assert events(still_in_grace) == ["key_rotated"]
+
+
+def test_a_key_revoked_after_it_retired_still_gets_its_entry(user):
+    old, _ = rotated(user, hours_ago=2)
+    api_key_revoke(api_key=old)  # staff sweeping up retired keys, say
+
+    assert api_key_retirements_log() == 1
+    assert SecurityEvent.objects.get(key_id=old.pk, event="key_retired").created_at == (
+        old.expires_at
+    )
+
+
+def test_retirements_older_than_the_window_are_left_alone(user):
+    old, _ = rotated(user, hours_ago=24 * RETIREMENT_LOG_DAYS + 2)
+    assert api_key_retirements_log() == 0
+    assert events(old) == ["key_rotated"]
+
+
+def test_overlapping_runs_write_the_entry_once(user, monkeypatch):
+    """Two runs that both found the key unlogged: the database's partial unique constraint lets
+    the second insert add nothing, without an error."""
+    old, _ = rotated(user, hours_ago=2)
+    bulk_create = SecurityEvent.objects.bulk_create
+
+    def other_run_first(entries, **kwargs):
+        SecurityEvent.objects.create(
+            account=user,
+            created_at=old.expires_at,
+            event="key_retired",
+            actor="system",
+            key_id=old.pk,
+            key_prefix=old.display_prefix,
+        )
+        return bulk_create(entries, **kwargs)
+
+    monkeypatch.setattr(SecurityEvent.objects, "bulk_create", other_run_first)
+    api_key_retirements_log()
+
+    assert events(old) == ["key_rotated", "key_retired"]
+
+
+def test_the_database_refuses_a_second_retirement_entry_for_a_key(user):
+    old, _ = rotated(user, hours_ago=0, grace="now")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SecurityEvent.objects.create(
+            account=user,
+            created_at=timezone.now(),
+            event="key_retired",
+            actor="system",
+            key_id=old.pk,
+        )
+
+
+def test_the_minute_job_logs_retirements(user, settings):
+    old, _ = rotated(user, hours_ago=2)
+
+    out = io.StringIO()
+    call_command("flush_key_usage", stdout=out)
+    assert "1 key retirement(s) logged" in out.getvalue()
+
+    other, _ = rotated(user, hours_ago=3)
+    settings.API_KEY_USAGE_FLUSH_SECONDS = 60
+    usage._schedule.next_due = 0.0
+    assert usage.usage_flush_when_due() is True
+    assert events(old) == events(other) == ["key_rotated", "key_retired"]
+
+
+def test_a_failing_retirement_log_does_not_undo_the_usage_flush(user, settings, monkeypatch):
+    def broken(**kwargs):
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr(usage, "api_key_retirements_log", broken)
+    settings.API_KEY_USAGE_FLUSH_SECONDS = 60
+    usage._schedule.next_due = 0.0
+    assert usage.usage_flush_when_due() is True
 
 
 # --- The dashboard -------------------------------------------------------------------------------
