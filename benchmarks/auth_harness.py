@@ -177,15 +177,20 @@ class RoundTripScheme(Scheme):
         return durations
 
 
+def _select_1() -> None:
+    """A bare `SELECT 1` on the request's connection.  Django may have closed the connection since
+    the last request (CONN_MAX_AGE reached as a request started): open it again first, as its
+    cursor() would."""
+    connection.ensure_connection()
+    connection.connection.execute("SELECT 1")
+
+
 def round_trip_schemes() -> list[RoundTripScheme]:
     """A PostgreSQL `SELECT 1` (as Django's connection health check sends it) and, when the cache
     is Redis, a PING on the limiter's client."""
     from apikeys import ratelimit
 
-    connection.ensure_connection()
-    schemes = [
-        RoundTripScheme("floor + SELECT 1", lambda: connection.connection.execute("SELECT 1"))
-    ]
+    schemes = [RoundTripScheme("floor + SELECT 1", _select_1)]
     client = ratelimit.redis_client()
     if client is not None:
         schemes.append(RoundTripScheme("floor + Redis PING", client.ping))
@@ -204,11 +209,10 @@ def required_round_trips_scheme() -> RoundTripScheme | None:
     client = ratelimit.redis_client()
     if client is None:
         return None
-    connection.ensure_connection()
 
     def both() -> None:
         client.ping()
-        connection.connection.execute("SELECT 1")
+        _select_1()
 
     return RoundTripScheme("floor + PING + SELECT 1", both)
 
