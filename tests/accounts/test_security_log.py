@@ -8,11 +8,12 @@ from allauth.account import signals as account_signals
 from django.contrib.auth import signals as auth_signals
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import SecurityActor, SecurityEvent, SecurityEventType
 from accounts.services import USER_AGENT_MAX_LENGTH, Origin, security_event_record
 from apikeys.models import APIKey
-from apikeys.services import api_key_rotate
+from apikeys.services import api_key_retirements_log, api_key_rotate
 from tests.conftest import sign_in
 from tests.factories import DEFAULT_PASSWORD, APIKeyFactory, UserFactory
 
@@ -324,6 +325,23 @@ def test_key_lifecycle_events_appear_on_the_page(client, user):
         assert label in html
     assert f"{api_key.display_prefix}..." in html
     assert "replaced by" in html
+
+
+def test_a_retirement_at_the_end_of_the_grace_period_appears_on_the_page(client, user):
+    api_key = APIKeyFactory(owner=user, name="rotating")
+    rotated_at = timezone.now() - timedelta(hours=2)
+    created = api_key_rotate(owner_id=user.pk, key_id=api_key.pk, grace="1h", now=rotated_at)
+    assert api_key_retirements_log() == 1
+    sign_in(client, user)
+
+    response = client.get(LOG, {"event": "key_retired"})
+
+    [entry] = response.context["events"]
+    assert (entry.key_id, entry.actor) == (api_key.pk, SecurityActor.SYSTEM)
+    assert entry.created_at == rotated_at + timedelta(hours=1)
+    html = response.content.decode()
+    assert f"{api_key.display_prefix}..." in html
+    assert f"replaced by {created.api_key.display_prefix}..." in html
 
 
 # --- The admin -----------------------------------------------------------------------------------
