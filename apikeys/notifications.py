@@ -52,6 +52,13 @@ def key_mail_send(*, api_key: APIKey, template: str, context: dict | None = None
     return True
 
 
+# What the commands print on stderr when `operator_key_created_send` could not send.
+OPERATOR_MAIL_FAILED = (
+    "The owner could not be e-mailed about the new key (no address, or the mail server failed: "
+    "see the log)."
+)
+
+
 def operator_key_created_send(*, api_key: APIKey, rotated_from: APIKey | None = None) -> bool:
     """K29 for a key made by an operator's command (`create_api_key`, `rotate_api_key`): the
     owner hears of it as of one made in the dashboard, without a client address (there is none)

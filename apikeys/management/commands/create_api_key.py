@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.selectors import user_for_command
 from apikeys.models import Expiration
-from apikeys.notifications import operator_key_created_send
+from apikeys.notifications import OPERATOR_MAIL_FAILED, operator_key_created_send
 from apikeys.services import api_key_create
 
 
@@ -75,8 +75,7 @@ class Command(BaseCommand):
             f"allowed from: {where}). Store it now:"
         )
         if not operator_key_created_send(api_key=api_key):
-            self.stderr.write("The owner could not be e-mailed about the new key (no address, or")
-            self.stderr.write("the mail server failed: see the log).")
+            self.stderr.write(OPERATOR_MAIL_FAILED)
         self.stdout.write(created.key)
 
 

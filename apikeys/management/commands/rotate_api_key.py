@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from apikeys.models import APIKey
-from apikeys.notifications import operator_key_created_send
+from apikeys.notifications import OPERATOR_MAIL_FAILED, operator_key_created_send
 from apikeys.services import (
     DEFAULT_GRACE,
     GRACE_PERIODS,
@@ -55,6 +55,5 @@ class Command(BaseCommand):
             f"Its replacement {created.api_key.display_prefix}... — store it now:"
         )
         if not operator_key_created_send(api_key=created.api_key, rotated_from=old):
-            self.stderr.write("The owner could not be e-mailed about the new key (no address, or")
-            self.stderr.write("the mail server failed: see the log).")
+            self.stderr.write(OPERATOR_MAIL_FAILED)
         self.stdout.write(created.key)
