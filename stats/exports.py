@@ -5,13 +5,15 @@ from datetime import date
 
 from django.http import StreamingHttpResponse
 
-from proxies.models import Proxy
+from proxies.selectors import ProxyName
 
 from . import selectors
 from .csv import usage_csv
 
 
-def usage_export_response(*, proxy: Proxy, date_from: date, date_to: date) -> StreamingHttpResponse:
+def usage_export_response(
+    *, proxy: ProxyName, date_from: date, date_to: date
+) -> StreamingHttpResponse:
     """The proxy's days from `date_from` to `date_to` (checked by the caller against
     `stats.csv.MAX_EXPORT_DAYS`) as a streamed `text/csv` attachment that no cache keeps."""
     rows = selectors.proxy_usage_lines(proxy_id=proxy.pk, date_from=date_from, date_to=date_to)

@@ -74,9 +74,7 @@ class UsageExportView(View):
     """
 
     def get(self, request, public_id: str):
-        proxy = proxy_selectors.proxy_get_without_usage(
-            owner_id=request.user.pk, public_id=public_id
-        )
+        proxy = proxy_selectors.proxy_name_get(owner_id=request.user.pk, public_id=public_id)
         form = DateRangeForm(request.GET, max_days=MAX_EXPORT_DAYS)
         if not form.is_valid():
             errors = [f"{field}: {' '.join(messages)}" for field, messages in form.errors.items()]

@@ -8,7 +8,7 @@ from api.params import DateRangeParamsSerializer, query_params
 from api.schema import enveloped
 from api.views import PublicAPIView
 from apikeys.scopes import STATS_READ
-from proxies.selectors import proxy_get_without_usage
+from proxies.selectors import proxy_name_get
 
 from .. import selectors
 from ..exports import usage_export_response
@@ -70,7 +70,7 @@ class ProxyUsageExportAPIView(PublicAPIView):
     )
     def get(self, request, id: str):
         params = query_params(s.UsageExportParamsSerializer, request)
-        proxy = proxy_get_without_usage(owner_id=request.user.pk, public_id=id)
+        proxy = proxy_name_get(owner_id=request.user.pk, public_id=id)
         return usage_export_response(
             proxy=proxy, date_from=params["date_from"], date_to=params["date_to"]
         )

@@ -227,6 +227,14 @@ def test_export_errors_stay_json_envelopes(api_client, make_key, proxy, other_us
         assert_error(response, status, error_type)
 
 
+@pytest.mark.parametrize("public_id", ["a%00b", "x" * 13, "%E2%80%AE86Rf07", "86Rf07%20"])
+def test_export_of_ids_that_cannot_be_ids_is_404(client, public_id):
+    response = client.get(
+        f"/v1/proxy/{public_id}/usage/export", {"date_from": "2026-01-01", "date_to": "2026-01-02"}
+    )
+    assert_not_found(response)
+
+
 def test_export_of_a_deleted_proxy_is_404(client, proxy):
     proxy_delete(proxy=proxy)
     response = client.get(export_url(proxy), {"date_from": "2026-01-01", "date_to": "2026-01-02"})
