@@ -30,13 +30,15 @@ def account_usage_add(*, owner_id: int, deltas: Iterable[tuple[date, int, int, D
     if not per_day:
         return
     ops = connection.ops
+    cost_field = AccountUsageDaily._meta.get_field("cost")
+    digits, places = cost_field.max_digits, cost_field.decimal_places
     rows = [
         (
             owner_id,
             ops.adapt_datefield_value(day),
             traffic_bytes,
             requests,
-            ops.adapt_decimalfield_value(cost, 20, 2),
+            ops.adapt_decimalfield_value(cost, digits, places),
         )
         # In date order, as every writer locks its rows: deadlock-free even without the lock.
         for day, (traffic_bytes, requests, cost) in sorted(per_day.items())
